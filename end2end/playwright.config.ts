@@ -1,0 +1,46 @@
+import { defineConfig } from '@playwright/test';
+
+// The server is started by `cargo xtask test` (or `cargo leptos end-to-end`),
+// which passes its address in BASE_URL. Browsers come from Debian, not from
+// Playwright's downloader: CHROMIUM_PATH or /usr/bin/chromium.
+const baseURL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: process.env.CI ? 'list' : [['list']],
+  use: {
+    baseURL,
+    trace: 'off',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [
+    {
+      name: 'ssr',
+      testIgnore: /csr\.spec\.ts/,
+    },
+    {
+      // The client-only Trunk build, served by `trunk serve` with /api
+      // proxied to the server. Runs only when CSR_URL is set.
+      name: 'csr',
+      testMatch: /csr\.spec\.ts/,
+      use: { baseURL: process.env.CSR_URL ?? 'http://127.0.0.1:8080' },
+    },
+  ],
+});

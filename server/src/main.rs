@@ -1,0 +1,114 @@
+//! The demo server: the app's pages (server-rendered, hydrated in the
+//! browser), its server functions under `/api`, and the static files of the
+//! site root (`target/site`: the wasm, JS and CSS cargo-leptos builds).
+//!
+//! Configuration comes from the environment: `LEPTOS_SITE_ADDR` (default
+//! `127.0.0.1:3000`; port 0 picks a free port), `LEPTOS_SITE_ROOT`,
+//! `DATABASE_URL` (default `sqlite://data/tandem.db`), `RUST_LOG`.
+
+use app::{shell, App};
+use axum::serve::ListenerExt;
+use axum::{routing::post, Router};
+use leptos::config::get_configuration;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use shared::store::Store;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error("reading the Leptos configuration: {0}")]
+    Config(#[from] leptos::config::errors::LeptosConfigError),
+    #[error("opening the store: {0}")]
+    Store(#[from] shared::store::StoreError),
+    #[error("listening on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("serving: {0}")]
+    Serve(std::io::Error),
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    if let Err(e) = run().await {
+        tracing::error!("{e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), StartError> {
+    let mut options = get_configuration(None)?.leptos_options;
+    if options.output_name.is_empty() {
+        // Built without cargo-leptos and without LEPTOS_OUTPUT_NAME.
+        options.output_name = "tandem-demo".into();
+    }
+    let store = Store::open_from_env().await?;
+    let context = {
+        let store = store.clone();
+        move || provide_context(store.clone())
+    };
+
+    let routes = generate_route_list(App);
+    let app = Router::new()
+        .route(
+            "/api/{*fn_name}",
+            post({
+                let context = context.clone();
+                move |req| handle_server_fns_with_context(context.clone(), req)
+            }),
+        )
+        .leptos_routes_with_context(&options, routes, context, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options.clone());
+
+    let addr = options.site_addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    // Without TCP_NODELAY, Nagle's algorithm delays small streamed writes.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    // Scripts wait for this line; keep its shape.
+    println!("tandem-demo listening on http://{local}");
+    tracing::info!("listening on http://{local}");
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartError::Serve)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,17 @@
+//! `/likes`: a server function called from an event handler.
+
+use leptos::prelude::*;
+
+/// Adds one like and returns the new total.
+#[server(endpoint = "increment_like")]
+pub async fn increment_like() -> Result<i64, ServerFnError> {
+    let store = crate::store::Store::from_context()?;
+    Ok(store.increment("likes").await?)
+}
+
+/// The current total of likes.
+#[server(endpoint = "get_likes")]
+pub async fn get_likes() -> Result<i64, ServerFnError> {
+    let store = crate::store::Store::from_context()?;
+    Ok(store.counter("likes").await?)
+}

@@ -1,0 +1,188 @@
+//! The app's store: an embedded SQLite file, so state survives a restart.
+//!
+//! The path comes from `DATABASE_URL` (`sqlite://path/to/file.db`); by
+//! default it is `data/tandem.db` under the working directory. The schema is
+//! created on start.
+
+use leptos::prelude::*;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Where the store lives when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tandem.db";
+
+/// Counters the demo keeps, each starting at zero.
+const COUNTERS: &[&str] = &["likes", "views", "counter", "price"];
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// `DATABASE_URL` is not a SQLite URL we can open.
+    #[error("DATABASE_URL {url:?} is not a valid SQLite URL: {source}")]
+    BadUrl {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The folder for the database file could not be created.
+    #[error("cannot create the data folder {path:?}: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A query failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A counter the schema does not have.
+    #[error("unknown counter {0:?}")]
+    UnknownCounter(String),
+    /// A server function ran without the store in its context.
+    #[error("the store is not provided in this request's context")]
+    Missing,
+}
+
+/// The app's data, shared by every request. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens the store named by `DATABASE_URL`, or the default file.
+    pub async fn open_from_env() -> Result<Self, StoreError> {
+        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
+        Self::open(&url).await
+    }
+
+    /// Opens (creating if needed) the SQLite database at `url` and its schema.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|source| StoreError::BadUrl {
+                url: url.into(),
+                source,
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        let store = Self { pool };
+        store.create_schema().await?;
+        Ok(store)
+    }
+
+    async fn create_schema(&self) -> Result<(), StoreError> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS counters (
+                name  TEXT PRIMARY KEY,
+                value INTEGER NOT NULL DEFAULT 0
+            )",
+        )
+        .execute(&self.pool)
+        .await?;
+        for name in COUNTERS {
+            sqlx::query("INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)")
+                .bind(name)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The store provided to this request (see the server's `main`).
+    pub fn from_context() -> Result<Self, StoreError> {
+        use_context::<Self>().ok_or(StoreError::Missing)
+    }
+
+    /// Adds one to a counter, atomically, and returns its new value.
+    pub async fn increment(&self, name: &str) -> Result<i64, StoreError> {
+        sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::UnknownCounter(name.into()))
+    }
+
+    /// A counter's current value.
+    pub async fn counter(&self, name: &str) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::UnknownCounter(name.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db(name: &str) -> (std::path::PathBuf, String) {
+        let dir = std::env::temp_dir().join(format!("tandem-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let url = format!("sqlite://{}/nested/test.db", dir.display());
+        (dir, url)
+    }
+
+    #[tokio::test]
+    async fn counters_start_at_zero_and_survive_a_reopen() {
+        let (dir, url) = temp_db("reopen");
+        let store = Store::open(&url).await.expect("open");
+        assert_eq!(store.counter("likes").await.expect("read"), 0);
+        assert_eq!(store.increment("likes").await.expect("inc"), 1);
+        assert_eq!(store.increment("likes").await.expect("inc"), 2);
+        store.pool.close().await;
+        let reopened = Store::open(&url).await.expect("reopen");
+        assert_eq!(reopened.counter("likes").await.expect("read"), 2);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_increments_lose_nothing() {
+        let (dir, url) = temp_db("concurrent");
+        let store = Store::open(&url).await.expect("open");
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let s = store.clone();
+                tokio::spawn(async move { s.increment("likes").await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("join").expect("increment");
+        }
+        assert_eq!(store.counter("likes").await.expect("read"), 100);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn unknown_counter_is_an_error() {
+        let (dir, url) = temp_db("unknown");
+        let store = Store::open(&url).await.expect("open");
+        assert!(matches!(
+            store.increment("nope").await,
+            Err(StoreError::UnknownCounter(_))
+        ));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn bad_url_is_reported() {
+        assert!(matches!(
+            Store::open("postgres://nope").await,
+            Err(StoreError::BadUrl { .. })
+        ));
+    }
+}

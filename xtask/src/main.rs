@@ -1,0 +1,73 @@
+//! `cargo xtask`: the project's own commands, so a fresh machine needs
+//! nothing but Rust, Node.js and (for tests) Debian's apt.
+//!
+//! - `cargo xtask setup [dev|test|all]`: install what is missing.
+//! - `cargo xtask dev`: setup, then `cargo leptos watch`.
+//! - `cargo xtask build`: the release site (what `cargo leptos build --release` makes).
+//! - `cargo xtask test`: setup, Rust tests, release build, the Playwright suite
+//!   against the running server, the Trunk (client-only) build and its test.
+
+mod build;
+mod setup;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  setup [dev|test|all]  install the tools the command needs (default: all)
+  dev                   install what is missing, then `cargo leptos watch`
+  build                 build the release site into target/site and target/release/server
+  test                  install what is missing, run every test (Rust, browser, Trunk build)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => {
+            let purpose = match args.get(1).map(String::as_str) {
+                None | Some("all") => setup::Purpose::All,
+                Some("dev") => setup::Purpose::Dev,
+                Some("test") => setup::Purpose::Test,
+                Some(other) => {
+                    eprintln!("unknown setup target {other:?}\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            setup::run(purpose)
+        }
+        Some("dev") => dev(),
+        Some("build") => setup::run(setup::Purpose::Build).and_then(|_| build::release_site()),
+        Some("test") => test::run(),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => {
+            if let Some(cmd) = other {
+                eprintln!("unknown command {cmd:?}\n");
+            }
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dev() -> util::Result<()> {
+    setup::run(setup::Purpose::Dev)?;
+    util::step("cargo leptos watch (Ctrl-C to stop; the app is on http://127.0.0.1:3000)");
+    util::cmd("cargo")
+        .args(["leptos", "watch"])
+        .current_dir(util::root())
+        .env("PATH", util::tool_path())
+        .status_ok()
+}
