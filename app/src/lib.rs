@@ -29,6 +29,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The routes of the demo, for the navigation bar.
+const ROUTES: &[&str] = &[
+    "/posts",
+    "/posts/new",
+    "/likes",
+    "/views",
+    "/cookies",
+    "/refresh",
+    "/tags",
+];
+
 /// The app's root: navigation and routes.
 #[component]
 pub fn App() -> impl IntoView {
@@ -36,19 +47,36 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="tandem-demo" href="/pkg/tandem-demo.css"/>
         <Title text="Tandem demo"/>
-        <tandem::HydrationMarker/>
         <Router>
+            <tandem::Runtime/>
             <nav>
                 <a href="/">"Tandem"</a>
-                <a href="/likes">"Likes"</a>
+                {ROUTES.iter().map(|r| view! { <a href=*r>{*r}</a> }).collect_view()}
             </nav>
             <main>
+                // An action that fails unexpectedly lands here, with the
+                // server's message.
+                <ErrorBoundary fallback=|errors| view! {
+                    <div role="alert" data-testid="error-boundary" class="error">
+                        <h2>"Something went wrong"</h2>
+                        <ul>
+                            {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                        </ul>
+                    </div>
+                }>
                 // Async: every resource resolves before the HTML is sent, so
                 // the page is whole without JavaScript.
                 <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
                     <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/posts") view=pages::posts::PostsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/posts/new") view=pages::posts_new::NewPostPage ssr=SsrMode::Async/>
                     <Route path=path!("/likes") view=pages::likes::LikesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/views") view=pages::views::ViewsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cookies") view=pages::cookies::CookiesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/refresh") view=pages::refresh::RefreshPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tags") view=pages::tags::TagsPage ssr=SsrMode::Async/>
                 </Routes>
+                </ErrorBoundary>
             </main>
         </Router>
     }

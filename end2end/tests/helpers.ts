@@ -120,3 +120,16 @@ export function postItem(page: Page, title: string): Locator {
 export function exactText(text: string): RegExp {
   return new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
 }
+
+/**
+ * The server function's own result inside a response: Tandem's client asks
+ * for an envelope (`{"status", "body", "effects"}`), other callers get the
+ * body as is.
+ */
+export async function resultText(response: { headers(): Record<string, string>; text(): Promise<string> }): Promise<string> {
+  const text = await response.text();
+  if ((response.headers()['content-type'] ?? '').startsWith('application/x-tandem+json')) {
+    return JSON.parse(text).body;
+  }
+  return text;
+}

@@ -8,11 +8,12 @@
 
 use app::{shell, App};
 use axum::serve::ListenerExt;
-use axum::{routing::post, Router};
+use axum::Router;
 use leptos::config::get_configuration;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use shared::store::Store;
+use tandem::TandemServer;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -56,21 +57,24 @@ async fn run() -> Result<(), StartError> {
         move || provide_context(store.clone())
     };
 
+    // Tandem in front of the app: server function calls (with effects,
+    // cookies, the cache and the envelope) and forms posted without
+    // JavaScript. Pages render with the same context, cache included.
+    let tandem = TandemServer::new(context);
     let routes = generate_route_list(App);
-    let app = Router::new()
-        .route(
-            "/api/{*fn_name}",
-            post({
-                let context = context.clone();
-                move |req| handle_server_fns_with_context(context.clone(), req)
-            }),
-        )
-        .leptos_routes_with_context(&options, routes, context, {
+    let pages = Router::new()
+        .leptos_routes_with_context(&options, routes, tandem.page_context(), {
             let options = options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options.clone());
+    let app = Router::new()
+        .fallback_service(pages)
+        .layer(axum::middleware::from_fn_with_state(
+            tandem,
+            TandemServer::middleware,
+        ));
 
     let addr = options.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)

@@ -19,6 +19,9 @@ const COUNTERS: &[&str] = &["likes", "views", "counter", "price"];
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// `DATABASE_URL` names another database than SQLite.
+    #[error("DATABASE_URL {0:?} is not a SQLite URL (expected sqlite://path/to/file.db)")]
+    NotSqlite(String),
     /// `DATABASE_URL` is not a SQLite URL we can open.
     #[error("DATABASE_URL {url:?} is not a valid SQLite URL: {source}")]
     BadUrl {
@@ -59,6 +62,9 @@ impl Store {
 
     /// Opens (creating if needed) the SQLite database at `url` and its schema.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::NotSqlite(url.into()));
+        }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|source| StoreError::BadUrl {
                 url: url.into(),
@@ -93,6 +99,16 @@ impl Store {
         )
         .execute(&self.pool)
         .await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS posts (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                title      TEXT NOT NULL,
+                content    TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+            )",
+        )
+        .execute(&self.pool)
+        .await?;
         for name in COUNTERS {
             sqlx::query("INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)")
                 .bind(name)
@@ -123,6 +139,40 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::UnknownCounter(name.into()))
+    }
+}
+
+impl Store {
+    /// Every post, newest first.
+    pub async fn posts(&self) -> Result<Vec<crate::posts::Post>, StoreError> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, title, content FROM posts ORDER BY id DESC")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, title, content)| crate::posts::Post { id, title, content })
+            .collect())
+    }
+
+    /// Stores a post and returns its id.
+    pub async fn create_post(&self, title: &str, content: &str) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("INSERT INTO posts (title, content) VALUES (?, ?) RETURNING id")
+                .bind(title)
+                .bind(content)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Deletes a post; deleting one that is gone is not an error.
+    pub async fn delete_post(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM posts WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 
@@ -168,6 +218,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn posts_are_listed_newest_first_and_deleted_by_id() {
+        let (dir, url) = temp_db("posts");
+        let store = Store::open(&url).await.expect("open");
+        let a = store.create_post("first", "").await.expect("create");
+        let b = store.create_post("second", "body").await.expect("create");
+        let titles: Vec<String> = store
+            .posts()
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|p| p.title)
+            .collect();
+        assert_eq!(titles, ["second", "first"]);
+        store.delete_post(b).await.expect("delete");
+        let left = store.posts().await.expect("list");
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].id, a);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
     async fn unknown_counter_is_an_error() {
         let (dir, url) = temp_db("unknown");
         let store = Store::open(&url).await.expect("open");
@@ -182,7 +253,7 @@ mod tests {
     async fn bad_url_is_reported() {
         assert!(matches!(
             Store::open("postgres://nope").await,
-            Err(StoreError::BadUrl { .. })
+            Err(StoreError::NotSqlite(_))
         ));
     }
 }

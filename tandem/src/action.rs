@@ -156,11 +156,15 @@ where
                 Some(queue) => Some(queue.turn().await),
                 None => None,
             };
+            let redirects = crate::runtime::redirects();
             let output = future.await;
             // Queued results arrive in dispatch order, so each one is the
             // newest; overlapping ones only count if nothing newer was sent.
             let newest = turn.is_some() || dispatched.try_get_value() == Some(ticket);
-            if newest {
+            // A call that ended in a redirect has no result to show (as a
+            // Next.js action that throws `redirect()`).
+            let redirected = crate::runtime::redirects() != redirects;
+            if newest && !redirected {
                 value.try_set(Some(output));
                 version.try_update(|n| *n += 1);
             }

@@ -27,13 +27,23 @@ pub fn site_wasm() -> PathBuf {
 pub fn release_site() -> Result<()> {
     let root = root();
     let pkg = site_root().join("pkg");
-    timed("building the browser bundle (client, wasm32, profile wasm-release)", || {
-        cmd("cargo")
-            .args(["build", "-p", "client", "--lib", "--target", "wasm32-unknown-unknown"])
-            .args(["--profile", "wasm-release", "--features", "hydrate"])
-            .current_dir(&root)
-            .status_ok()
-    })?;
+    timed(
+        "building the browser bundle (client, wasm32, profile wasm-release)",
+        || {
+            cmd("cargo")
+                .args([
+                    "build",
+                    "-p",
+                    "client",
+                    "--lib",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                ])
+                .args(["--profile", "wasm-release", "--features", "hydrate"])
+                .current_dir(&root)
+                .status_ok()
+        },
+    )?;
     timed("wasm-bindgen --target web", || {
         std::fs::create_dir_all(&pkg)?;
         let input = root.join("target/wasm32-unknown-unknown/wasm-release/client.wasm");
@@ -52,8 +62,16 @@ pub fn release_site() -> Result<()> {
     timed("wasm-opt -Oz", || {
         let wasm = site_wasm();
         cmd("wasm-opt")
-            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
-            .args(["--enable-sign-ext", "--enable-mutable-globals", "--enable-reference-types"])
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
+            .args([
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+                "--enable-reference-types",
+            ])
             .args(["--enable-multivalue"])
             .arg(&wasm)
             .arg("-o")

@@ -49,7 +49,10 @@ fn wasm_target() -> Result<()> {
         .args(["target", "list", "--installed"])
         .stdout_if_ok()
         .unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     timed("adding the wasm32-unknown-unknown target (rustup)", || {
@@ -147,7 +150,10 @@ fn registry_source(krate: &str, version: &str) -> Result<PathBuf> {
             }
         }
     }
-    fail(format!("the source of {wanted} is not under {}", src.display()))
+    fail(format!(
+        "the source of {wanted} is not under {}",
+        src.display()
+    ))
 }
 
 fn wasm_opt() -> Result<()> {
@@ -172,9 +178,10 @@ fn end2end_packages() -> Result<()> {
     if wanted.is_some() && wanted == have {
         return Ok(());
     }
-    timed("installing the Playwright test runner (npm ci in end2end/)", || {
-        npm_ci(dir)
-    })
+    timed(
+        "installing the Playwright test runner (npm ci in end2end/)",
+        || npm_ci(dir),
+    )
 }
 
 fn npm_ci(dir: PathBuf) -> Result<()> {
@@ -190,7 +197,11 @@ fn package_version(file: &std::path::Path, key: &str) -> Option<String> {
     let text = std::fs::read_to_string(file).ok()?;
     let needle = format!("\"{key}\"");
     let rest = &text[text.find(&needle)? + needle.len()..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let rest = rest
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
     Some(rest[..rest.find('"')?].to_string())
 }
 
@@ -202,7 +213,12 @@ fn chromium() -> Result<()> {
         let sudo = !is_root();
         let apt = |args: &[&str]| {
             let (program, rest): (&str, Vec<&str>) = if sudo {
-                ("sudo", std::iter::once("apt-get").chain(args.iter().copied()).collect())
+                (
+                    "sudo",
+                    std::iter::once("apt-get")
+                        .chain(args.iter().copied())
+                        .collect(),
+                )
             } else {
                 ("apt-get", args.to_vec())
             };

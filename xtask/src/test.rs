@@ -27,25 +27,35 @@ pub fn run() -> Result<()> {
             .current_dir(&root)
             .status_ok()
     })?;
-    timed("tandem's browser features compile for wasm32 (hydrate, csr)", || {
-        for feature in ["hydrate", "csr"] {
-            cmd("cargo")
-                .args(["check", "-p", "tandem", "--target", "wasm32-unknown-unknown"])
-                .args(["--features", feature])
-                .current_dir(&root)
-                .status_ok()?;
-        }
-        Ok(())
-    })?;
+    timed(
+        "tandem's browser features compile for wasm32 (hydrate, csr)",
+        || {
+            for feature in ["hydrate", "csr"] {
+                cmd("cargo")
+                    .args([
+                        "check",
+                        "-p",
+                        "tandem",
+                        "--target",
+                        "wasm32-unknown-unknown",
+                    ])
+                    .args(["--features", feature])
+                    .current_dir(&root)
+                    .status_ok()?;
+            }
+            Ok(())
+        },
+    )?;
 
     build::release_site()?;
 
     let scratch = root.join("target/e2e");
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch)?;
-    let server = timed("starting the release server on a free loopback port", || {
-        Server::start(&scratch)
-    })?;
+    let server = timed(
+        "starting the release server on a free loopback port",
+        || Server::start(&scratch),
+    )?;
     println!("    {} (log: {})", server.url, server.log.display());
 
     timed("browser tests (Playwright, headless Chromium)", || {
@@ -58,13 +68,17 @@ pub fn run() -> Result<()> {
             .current_dir(&root)
             .status_ok()
     })?;
-    let spa = timed("serving the client-only build (trunk serve, /api proxied)", || {
-        TrunkServe::start(&scratch, &server.url)
-    })?;
+    let spa = timed(
+        "serving the client-only build (trunk serve, /api proxied)",
+        || TrunkServe::start(&scratch, &server.url),
+    )?;
     timed("browser test of the client-only build", || {
         playwright(
             "csr",
-            &[("BASE_URL", server.url.as_str()), ("CSR_URL", spa.url.as_str())],
+            &[
+                ("BASE_URL", server.url.as_str()),
+                ("CSR_URL", spa.url.as_str()),
+            ],
         )
     })?;
     drop(spa);
@@ -169,7 +183,12 @@ impl TrunkServe {
             .map_err(|e| Error(format!("cannot start trunk serve: {e}")))?;
         let mut child = Guard(child);
         // Trunk logs "server listening at:" once the first build is served.
-        wait_for_line(&mut child.0, &log, "server listening at", Duration::from_secs(300))?;
+        wait_for_line(
+            &mut child.0,
+            &log,
+            "server listening at",
+            Duration::from_secs(300),
+        )?;
         Ok(TrunkServe {
             _child: child,
             url: format!("http://127.0.0.1:{port}"),
@@ -189,8 +208,14 @@ fn wait_for_line(child: &mut Child, log: &Path, marker: &str, timeout: Duration)
     let file = std::fs::File::create(log)?;
     let (tx, rx) = mpsc::channel::<String>();
     let streams: Vec<Box<dyn std::io::Read + Send>> = [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -221,7 +246,13 @@ fn wait_for_line(child: &mut Child, log: &Path, marker: &str, timeout: Duration)
             Ok(line) => {
                 let url = line
                     .find("http://")
-                    .map(|i| line[i..].split_whitespace().next().unwrap_or("").to_string())
+                    .map(|i| {
+                        line[i..]
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    })
                     .unwrap_or(line);
                 return Ok(url);
             }

@@ -6,12 +6,13 @@
 //! total.
 
 use leptos::prelude::*;
-use shared::{get_likes, increment_like};
+use shared::increment_like;
+use shared::likes::GetLikes;
 
 /// The likes page.
 #[component]
 pub fn LikesPage() -> impl IntoView {
-    let initial = Resource::new(|| (), |_| get_likes());
+    let initial = tandem::use_query(|| GetLikes {});
     view! {
         <h1>"Likes"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>

@@ -1,4 +1,10 @@
 //! One module per route of the demo contract.
 
+pub mod cookies;
 pub mod home;
 pub mod likes;
+pub mod posts;
+pub mod posts_new;
+pub mod refresh;
+pub mod tags;
+pub mod views;

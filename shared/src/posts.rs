@@ -1,0 +1,81 @@
+//! `/posts` and `/posts/new`: forms, action state, revalidation, redirect.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use tandem::Prev;
+
+/// A stored post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Post {
+    pub id: i64,
+    pub title: String,
+    pub content: String,
+}
+
+/// The message for a blank title.
+pub const TITLE_REQUIRED: &str = "Title is required";
+
+/// Every post, newest first, read through the cache (tag `posts`).
+#[server(endpoint = "get_posts", client = tandem::TandemClient)]
+pub async fn get_posts() -> Result<Vec<Post>, ServerFnError> {
+    let store = crate::store::Store::from_context()?;
+    Ok(tandem::cache("posts", &["posts"], move || {
+        let store = store.clone();
+        async move { store.posts().await }
+    })
+    .await?)
+}
+
+/// What every change to the posts invalidates: the `/posts` page and
+/// anything else that read the list.
+#[cfg(feature = "ssr")]
+fn posts_changed() {
+    tandem::revalidate_path("/posts");
+    tandem::update_tag("posts");
+}
+
+/// `/posts`: stores a post, revalidates `/posts` and redirects there. A
+/// blank title stores nothing and comes back as the form's state.
+#[server(endpoint = "create_post", client = tandem::TandemClient)]
+pub async fn create_post(
+    prev: Prev<Option<String>>,
+    title: String,
+    content: String,
+) -> Result<Option<String>, ServerFnError> {
+    let _ = prev;
+    let title = title.trim();
+    if title.is_empty() {
+        return Ok(Some(TITLE_REQUIRED.to_string()));
+    }
+    let store = crate::store::Store::from_context()?;
+    store.create_post(title, &content).await?;
+    posts_changed();
+    Err(tandem::redirect("/posts").into())
+}
+
+/// `/posts`: deletes a post.
+#[server(endpoint = "delete_post", client = tandem::TandemClient)]
+pub async fn delete_post(id: i64) -> Result<(), ServerFnError> {
+    let store = crate::store::Store::from_context()?;
+    store.delete_post(id).await?;
+    posts_changed();
+    Ok(())
+}
+
+/// `/posts/new`: the action-state version, `(previous state, form) → state`.
+#[server(endpoint = "create_post_with_state", client = tandem::TandemClient)]
+pub async fn create_post_with_state(
+    prev: Prev<String>,
+    title: String,
+    content: String,
+) -> Result<String, ServerFnError> {
+    let _ = prev;
+    let title = title.trim();
+    if title.is_empty() {
+        return Ok(TITLE_REQUIRED.to_string());
+    }
+    let store = crate::store::Store::from_context()?;
+    let id = store.create_post(title, &content).await?;
+    posts_changed();
+    Ok(format!("Created post {id}"))
+}

@@ -1,0 +1,515 @@
+//! The server's tagged data cache: `cache(key, tags, fetch)`, invalidated by
+//! `revalidate_tag`, `update_tag` and `revalidate_path`.
+//!
+//! A read through [`cache`] is stored under its key with its tags, the path
+//! of the page being rendered (an implicit tag), and a lifetime. Then:
+//!
+//! - [`revalidate_tag`](crate::revalidate_tag) marks the tag's entries
+//!   stale: the next read still gets the old value, once, while one refresh
+//!   runs in the background (stale-while-revalidate);
+//! - [`update_tag`](crate::update_tag) expires them at once: the next read
+//!   is fresh (read your own writes);
+//! - [`revalidate_path`](crate::revalidate_path) expires what that path
+//!   read;
+//! - an entry older than its lifetime is never served.
+//!
+//! The entries live in a [`CacheStore`]: [`MemoryStore`] (bounded, least
+//! recently used out first) by default.
+//!
+//! ```no_run
+//! use leptos::prelude::*;
+//!
+//! #[server(endpoint = "get_price", client = tandem::TandemClient)]
+//! pub async fn get_price() -> Result<i64, ServerFnError> {
+//!     tandem::cache("price", &["price"], || async { Ok::<_, ServerFnError>(42) }).await
+//! }
+//! ```
+
+use leptos::prelude::*;
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How long an entry lives when nothing invalidates it.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(60 * 60);
+
+/// Entries the in-memory store keeps at most.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// Prefix of the implicit tag naming the page that read an entry.
+const PATH_TAG: &str = "_path:";
+
+/// One cached value.
+///
+/// ```
+/// let e = tandem::cache::Entry::new("42".into(), vec!["price".into()], std::time::Duration::from_secs(60));
+/// assert!(!e.is_stale());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The value, as JSON.
+    pub value: String,
+    /// Its tags, the implicit path tags included.
+    pub tags: Vec<String>,
+    created: Instant,
+    lifetime: Duration,
+    stale: bool,
+}
+
+impl Entry {
+    /// A fresh entry.
+    ///
+    /// ```
+    /// let e = tandem::cache::Entry::new("1".into(), vec![], std::time::Duration::from_secs(1));
+    /// assert_eq!(e.value, "1");
+    /// ```
+    pub fn new(value: String, tags: Vec<String>, lifetime: Duration) -> Self {
+        Self {
+            value,
+            tags,
+            created: Instant::now(),
+            lifetime,
+            stale: false,
+        }
+    }
+
+    /// Whether a `revalidate_tag` marked it.
+    ///
+    /// ```
+    /// let e = tandem::cache::Entry::new("1".into(), vec![], std::time::Duration::from_secs(1));
+    /// assert!(!e.is_stale());
+    /// ```
+    pub fn is_stale(&self) -> bool {
+        self.stale
+    }
+
+    fn expired(&self) -> bool {
+        self.created.elapsed() >= self.lifetime
+    }
+}
+
+/// Where cache entries live. Implement it for another backend; the
+/// in-memory [`MemoryStore`] is the default.
+///
+/// ```
+/// use tandem::cache::{CacheStore, Entry, MemoryStore};
+/// let store = MemoryStore::new(10);
+/// store.put("k", Entry::new("1".into(), vec!["t".into()], std::time::Duration::from_secs(60)));
+/// store.mark_stale("t");
+/// assert!(store.get("k").unwrap().is_stale());
+/// store.expire("t");
+/// assert!(store.get("k").is_none());
+/// ```
+pub trait CacheStore: Send + Sync + 'static {
+    /// The entry under `key`, if any (expired ones included: the cache
+    /// checks lifetimes).
+    fn get(&self, key: &str) -> Option<Entry>;
+    /// Stores an entry, replacing any under the same key.
+    fn put(&self, key: &str, entry: Entry);
+    /// Marks every entry tagged `tag` stale.
+    fn mark_stale(&self, tag: &str);
+    /// Removes every entry tagged `tag`.
+    fn expire(&self, tag: &str);
+}
+
+/// A bounded in-memory [`CacheStore`]: past its capacity, the least
+/// recently used entry goes.
+///
+/// ```
+/// use tandem::cache::{CacheStore, Entry, MemoryStore};
+/// let store = MemoryStore::new(1);
+/// let e = || Entry::new("v".into(), vec![], std::time::Duration::from_secs(60));
+/// store.put("a", e());
+/// store.put("b", e());
+/// assert!(store.get("a").is_none());
+/// assert!(store.get("b").is_some());
+/// ```
+pub struct MemoryStore {
+    capacity: usize,
+    inner: Mutex<Lru>,
+}
+
+#[derive(Default)]
+struct Lru {
+    entries: HashMap<String, (Entry, u64)>,
+    clock: u64,
+}
+
+impl MemoryStore {
+    /// A store of at most `capacity` entries (at least one).
+    ///
+    /// ```
+    /// let store = tandem::cache::MemoryStore::new(100);
+    /// ```
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            inner: Mutex::new(Lru::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Lru> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many entries it holds.
+    ///
+    /// ```
+    /// assert_eq!(tandem::cache::MemoryStore::new(1).len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Whether it holds nothing.
+    ///
+    /// ```
+    /// assert!(tandem::cache::MemoryStore::new(1).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl CacheStore for MemoryStore {
+    fn get(&self, key: &str) -> Option<Entry> {
+        let mut lru = self.lock();
+        lru.clock += 1;
+        let now = lru.clock;
+        lru.entries.get_mut(key).map(|(entry, used)| {
+            *used = now;
+            entry.clone()
+        })
+    }
+
+    fn put(&self, key: &str, entry: Entry) {
+        let mut lru = self.lock();
+        lru.clock += 1;
+        let now = lru.clock;
+        lru.entries.insert(key.to_string(), (entry, now));
+        while lru.entries.len() > self.capacity {
+            let oldest = lru
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => {
+                    lru.entries.remove(&k);
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn mark_stale(&self, tag: &str) {
+        for (entry, _) in self.lock().entries.values_mut() {
+            if entry.tags.iter().any(|t| t == tag) {
+                entry.stale = true;
+            }
+        }
+    }
+
+    fn expire(&self, tag: &str) {
+        self.lock()
+            .entries
+            .retain(|_, (entry, _)| !entry.tags.iter().any(|t| t == tag));
+    }
+}
+
+/// The cache of one server: a store, and the refreshes running in the
+/// background. Cheap to clone; provided in the context of every request by
+/// [`TandemServer`](crate::TandemServer).
+///
+/// ```
+/// let cache = tandem::cache::Cache::new(tandem::cache::MemoryStore::new(100));
+/// ```
+#[derive(Clone)]
+pub struct Cache {
+    store: Arc<dyn CacheStore>,
+    refreshing: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Self::new(MemoryStore::new(DEFAULT_CAPACITY))
+    }
+}
+
+impl Cache {
+    /// A cache over `store`.
+    ///
+    /// ```
+    /// let cache = tandem::cache::Cache::new(tandem::cache::MemoryStore::new(10));
+    /// ```
+    pub fn new(store: impl CacheStore) -> Self {
+        Self {
+            store: Arc::new(store),
+            refreshing: Arc::default(),
+        }
+    }
+
+    /// Applies what a server function recorded: stale tags, expired tags
+    /// and paths.
+    ///
+    /// ```
+    /// let cache = tandem::cache::Cache::default();
+    /// let mut fx = tandem::flight::Effects::default();
+    /// fx.updated_tags.push("price".into());
+    /// cache.apply(&fx);
+    /// ```
+    pub fn apply(&self, effects: &crate::flight::Effects) {
+        for tag in &effects.revalidated_tags {
+            self.store.mark_stale(tag);
+        }
+        for tag in &effects.updated_tags {
+            self.store.expire(tag);
+        }
+        for path in &effects.revalidated_paths {
+            self.store.expire(&format!("{PATH_TAG}{path}"));
+        }
+    }
+
+    /// Reads `key` through the cache (see [`cache`]).
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let cache = tandem::cache::Cache::default();
+    /// let v: Result<i32, std::io::Error> = cache.read("k", &["t"], None, None, || async { Ok(1) }).await;
+    /// assert_eq!(v.unwrap(), 1);
+    /// # });
+    /// ```
+    pub async fn read<T, E, F, Fut>(
+        &self,
+        key: &str,
+        tags: &[&str],
+        path: Option<&str>,
+        lifetime: Option<Duration>,
+        fetch: F,
+    ) -> Result<T, E>
+    where
+        T: Serialize + DeserializeOwned + Send + 'static,
+        E: Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let mut all_tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        if let Some(path) = path {
+            all_tags.push(format!("{PATH_TAG}{path}"));
+        }
+        let lifetime = lifetime.unwrap_or(DEFAULT_LIFETIME);
+        if let Some(entry) = self.store.get(key).filter(|e| !e.expired()) {
+            if let Ok(value) = serde_json::from_str::<T>(&entry.value) {
+                if entry.stale {
+                    self.refresh_in_background(key, entry.tags.clone(), lifetime, fetch);
+                }
+                return Ok(value);
+            }
+        }
+        let value = fetch().await?;
+        if let Ok(json) = serde_json::to_string(&value) {
+            self.store.put(key, Entry::new(json, all_tags, lifetime));
+        }
+        Ok(value)
+    }
+
+    /// One background refresh per key at a time; the stale value is served
+    /// meanwhile.
+    fn refresh_in_background<T, E, F, Fut>(
+        &self,
+        key: &str,
+        tags: Vec<String>,
+        lifetime: Duration,
+        fetch: F,
+    ) where
+        T: Serialize + Send + 'static,
+        E: Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        {
+            let mut refreshing = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+            if !refreshing.insert(key.to_string()) {
+                return;
+            }
+        }
+        let cache = self.clone();
+        let key = key.to_string();
+        let refresh = async move {
+            if let Ok(value) = fetch().await {
+                if let Ok(json) = serde_json::to_string(&value) {
+                    cache.store.put(&key, Entry::new(json, tags, lifetime));
+                }
+            }
+            cache
+                .refreshing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(refresh);
+            }
+            // No runtime (a test): refresh now.
+            Err(_) => futures::executor::block_on(refresh),
+        }
+    }
+}
+
+/// The path of the page this request renders or refreshes, for the
+/// implicit path tag. Provided by Tandem's server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PagePath(pub String);
+
+/// Reads through the request's cache: returns the value cached under `key`
+/// or runs `fetch` and caches its `Ok` value under `tags` (and the page's
+/// path) for [`DEFAULT_LIFETIME`]. Outside a Tandem request it just fetches.
+///
+/// ```no_run
+/// # async fn f() -> Result<i64, std::io::Error> {
+/// let price = tandem::cache("price", &["price"], || async { Ok(42) }).await?;
+/// # Ok(price) }
+/// ```
+pub async fn cache<T, E, F, Fut>(key: &str, tags: &[&str], fetch: F) -> Result<T, E>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+    E: Send + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+{
+    cache_for(key, tags, DEFAULT_LIFETIME, fetch).await
+}
+
+/// [`cache`] with an explicit lifetime.
+///
+/// ```no_run
+/// # async fn f() -> Result<i64, std::io::Error> {
+/// let rate = tandem::cache::cache_for("rate", &["fx"], std::time::Duration::from_secs(30), || async { Ok(7) }).await?;
+/// # Ok(rate) }
+/// ```
+pub async fn cache_for<T, E, F, Fut>(
+    key: &str,
+    tags: &[&str],
+    lifetime: Duration,
+    fetch: F,
+) -> Result<T, E>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+    E: Send + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+{
+    let Some(cache) = use_context::<Cache>() else {
+        return fetch().await;
+    };
+    let path = use_context::<PagePath>()
+        .map(|p| p.0)
+        .or_else(|| use_context::<http::request::Parts>().map(|p| p.uri.path().to_string()));
+    cache
+        .read(key, tags, path.as_deref(), Some(lifetime), fetch)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    fn counter() -> (
+        Arc<AtomicI64>,
+        impl Fn() -> std::future::Ready<Result<i64, ()>> + Send + Sync + Clone + 'static,
+    ) {
+        let n = Arc::new(AtomicI64::new(0));
+        let m = n.clone();
+        (n, move || {
+            std::future::ready(Ok(m.fetch_add(1, Ordering::SeqCst) + 1))
+        })
+    }
+
+    fn read(
+        cache: &Cache,
+        f: impl Fn() -> std::future::Ready<Result<i64, ()>> + Send + Sync + 'static,
+    ) -> i64 {
+        futures::executor::block_on(cache.read("price", &["price"], Some("/tags"), None, f))
+            .unwrap()
+    }
+
+    #[test]
+    fn cached_until_invalidated() {
+        let cache = Cache::default();
+        let (_, fetch) = counter();
+        assert_eq!(read(&cache, fetch.clone()), 1);
+        assert_eq!(read(&cache, fetch.clone()), 1);
+    }
+
+    #[test]
+    fn update_tag_makes_the_next_read_fresh() {
+        let cache = Cache::default();
+        let (_, fetch) = counter();
+        assert_eq!(read(&cache, fetch.clone()), 1);
+        cache.apply(&crate::flight::Effects {
+            updated_tags: vec!["price".into()],
+            ..Default::default()
+        });
+        assert_eq!(read(&cache, fetch.clone()), 2);
+    }
+
+    #[test]
+    fn revalidate_tag_serves_stale_once_then_fresh() {
+        let cache = Cache::default();
+        let (calls, fetch) = counter();
+        assert_eq!(read(&cache, fetch.clone()), 1);
+        cache.apply(&crate::flight::Effects {
+            revalidated_tags: vec!["price".into()],
+            ..Default::default()
+        });
+        // Stale served; the refresh ran (no runtime here: inline).
+        assert_eq!(read(&cache, fetch.clone()), 1);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(read(&cache, fetch.clone()), 2);
+    }
+
+    #[test]
+    fn revalidate_path_expires_what_the_path_read() {
+        let cache = Cache::default();
+        let (_, fetch) = counter();
+        assert_eq!(read(&cache, fetch.clone()), 1);
+        cache.apply(&crate::flight::Effects {
+            revalidated_paths: vec!["/other".into()],
+            ..Default::default()
+        });
+        assert_eq!(read(&cache, fetch.clone()), 1);
+        cache.apply(&crate::flight::Effects {
+            revalidated_paths: vec!["/tags".into()],
+            ..Default::default()
+        });
+        assert_eq!(read(&cache, fetch.clone()), 2);
+    }
+
+    #[test]
+    fn entries_past_their_lifetime_are_not_served() {
+        let cache = Cache::default();
+        let (_, fetch) = counter();
+        let read_short = |f| {
+            futures::executor::block_on(cache.read("k", &[], None, Some(Duration::ZERO), f))
+                .unwrap()
+        };
+        assert_eq!(read_short(fetch.clone()), 1);
+        assert_eq!(read_short(fetch.clone()), 2);
+    }
+
+    #[test]
+    fn errors_are_not_cached() {
+        let cache = Cache::default();
+        let failing = || std::future::ready(Err::<i64, &str>("down"));
+        assert!(futures::executor::block_on(cache.read("k", &[], None, None, failing)).is_err());
+        let (_, fetch) = counter();
+        assert_eq!(
+            futures::executor::block_on(cache.read("k", &[], None, None, fetch)).unwrap(),
+            1
+        );
+    }
+}
