@@ -353,8 +353,10 @@ impl Cache {
             Ok(handle) => {
                 handle.spawn(refresh);
             }
-            // No runtime (a test): refresh now.
-            Err(_) => futures::executor::block_on(refresh),
+            // No runtime (a test): refresh now, on a thread of its own.
+            Err(_) => {
+                let _ = std::thread::spawn(move || futures::executor::block_on(refresh)).join();
+            }
         }
     }
 }
@@ -370,7 +372,7 @@ pub struct PagePath(pub String);
 ///
 /// ```no_run
 /// # async fn f() -> Result<i64, std::io::Error> {
-/// let price = tandem::cache("price", &["price"], || async { Ok(42) }).await?;
+/// let price = tandem::cache("price", &["price"], || async { Ok::<i64, std::io::Error>(42) }).await?;
 /// # Ok(price) }
 /// ```
 pub async fn cache<T, E, F, Fut>(key: &str, tags: &[&str], fetch: F) -> Result<T, E>
@@ -387,7 +389,10 @@ where
 ///
 /// ```no_run
 /// # async fn f() -> Result<i64, std::io::Error> {
-/// let rate = tandem::cache::cache_for("rate", &["fx"], std::time::Duration::from_secs(30), || async { Ok(7) }).await?;
+/// let rate = tandem::cache::cache_for("rate", &["fx"], std::time::Duration::from_secs(30), || async {
+///     Ok::<i64, std::io::Error>(7)
+/// })
+/// .await?;
 /// # Ok(rate) }
 /// ```
 pub async fn cache_for<T, E, F, Fut>(

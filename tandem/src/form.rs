@@ -28,10 +28,12 @@
 //!
 //! #[component]
 //! fn CookieButtons() -> impl IntoView {
+//!     let set = use_form_action::<SetName>();
+//!     let clear = use_form_action::<ClearName>();
 //!     view! {
 //!         <Form>
-//!             <SubmitButton action=use_form_action::<SetName>()>"Set"</SubmitButton>
-//!             <SubmitButton action=use_form_action::<ClearName>()>"Delete"</SubmitButton>
+//!             <SubmitButton action=set>"Set"</SubmitButton>
+//!             <SubmitButton action=clear>"Delete"</SubmitButton>
 //!         </Form>
 //!     }
 //! }
@@ -442,9 +444,10 @@ impl FormHandler {
 /// use leptos::prelude::*;
 /// # #[server(endpoint = "archive", client = tandem::TandemClient)]
 /// # pub async fn archive() -> Result<(), ServerFnError> { Ok(()) }
+/// let archive = tandem::use_form_action::<Archive>();
 /// view! {
 ///     <tandem::Form>
-///         <tandem::SubmitButton action=tandem::use_form_action::<Archive>() attr:data-testid="archive">
+///         <tandem::SubmitButton action=archive attr:data-testid="archive">
 ///             "Archive"
 ///         </tandem::SubmitButton>
 ///     </tandem::Form>

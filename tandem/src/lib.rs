@@ -84,6 +84,8 @@ pub mod client;
 pub mod effects;
 pub mod flight;
 pub mod form;
+#[cfg(feature = "ssr")]
+pub mod guard;
 pub mod hydration;
 pub mod optimistic;
 pub mod query;
@@ -107,6 +109,8 @@ pub use form::{
     use_form_status, use_submitted_value, AnyFormAction, Form, FormStatus, SubmitButton,
     SubmittedAction,
 };
+#[cfg(feature = "ssr")]
+pub use guard::Guard;
 pub use hydration::{Runtime, HYDRATED_ATTRIBUTE};
 pub use optimistic::{use_optimistic, Optimistic};
 pub use query::{refresh_page, use_query, QueryResult};

@@ -29,7 +29,7 @@
 //!     .with_state(options);
 //! // Tandem sits in front of the whole app: server function calls and
 //! // no-JS form posts go through it, everything else passes.
-//! let app = Router::new().fallback_service(pages).layer(axum::middleware::from_fn_with_state(
+//! let app: Router = Router::new().fallback_service(pages).layer(axum::middleware::from_fn_with_state(
 //!     tandem::TandemServer::new(context),
 //!     tandem::TandemServer::middleware,
 //! ));
@@ -44,18 +44,17 @@ use crate::flight::{
     TANDEM_HEADER,
 };
 use crate::form::SubmittedAction;
+use crate::guard::{bad_arguments, too_large, Guard, Refusal};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
 use http::{header, HeaderValue, Method, StatusCode};
 use http_body::Body as _;
 use leptos::prelude::provide_context;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// Largest form body the no-JS path reads (1 MiB).
-pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
 /// Runs server functions with Tandem's effects (see the [module docs](self)).
 /// Cheap to clone.
@@ -66,11 +65,15 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 #[derive(Clone)]
 pub struct TandemServer {
     context: Arc<dyn Fn() + Send + Sync>,
-    body_limit: usize,
     /// Every registered server function: path → method.
     functions: Arc<HashMap<&'static str, Method>>,
     cache: Cache,
+    guard: Arc<Guard>,
 }
+
+/// Where server functions live (server_fn's default prefix): unknown paths
+/// under it get `404`.
+pub const SERVER_FN_PREFIX: &str = "/api/";
 
 impl TandemServer {
     /// A server whose functions also get what `context` provides (your
@@ -83,10 +86,21 @@ impl TandemServer {
     pub fn new(context: impl Fn() + Send + Sync + 'static) -> Self {
         Self {
             context: Arc::new(context),
-            body_limit: DEFAULT_BODY_LIMIT,
             functions: Arc::new(server_fn::axum::server_fn_paths().collect()),
             cache: Cache::default(),
+            guard: Arc::new(Guard::from_env()),
         }
+    }
+
+    /// Uses these checks instead of [`Guard::from_env`].
+    ///
+    /// ```no_run
+    /// let tandem = tandem::TandemServer::new(|| {})
+    ///     .with_guard(tandem::Guard::default().allow_origin("https://admin.example.com"));
+    /// ```
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.guard = Arc::new(guard);
+        self
     }
 
     /// Uses `cache` (its store) instead of the default in-memory one.
@@ -137,7 +151,7 @@ impl TandemServer {
             .map(str::to_string);
         let headers = req.headers().clone();
         let record = EffectsRecord::new(cookie_header(req.headers()));
-        let response = self.run(req, record.clone(), page.clone()).await;
+        let response = arguments_refused(self.run(req, record.clone(), page.clone()).await).await;
         let effects = record.effects();
         self.cache.apply(&effects);
         let (mut parts, body) = response.into_parts();
@@ -259,7 +273,7 @@ impl TandemServer {
     ///
     /// ```no_run
     /// # let pages: axum::Router = axum::Router::new();
-    /// let app = axum::Router::new().fallback_service(pages).layer(
+    /// let app: axum::Router = axum::Router::new().fallback_service(pages).layer(
     ///     axum::middleware::from_fn_with_state(
     ///         tandem::TandemServer::new(|| {}),
     ///         tandem::TandemServer::middleware,
@@ -271,20 +285,52 @@ impl TandemServer {
         req: Request,
         next: Next,
     ) -> Response {
-        let path = req.uri().path();
-        if let Some(method) = server.functions.get(path).cloned() {
-            if req.method() == method {
-                return server.handle(req).await;
+        let path = req.uri().path().to_string();
+        if let Some(method) = server.functions.get(path.as_str()).cloned() {
+            if req.method() != method {
+                let mut response = refuse(Refusal::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("{path} is a server function: call it with {method}"),
+                ));
+                if let Ok(allow) = HeaderValue::from_str(method.as_str()) {
+                    response.headers_mut().insert(header::ALLOW, allow);
+                }
+                return response;
             }
-            let mut response = (
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!("{path} is a server function: call it with {method}"),
-            )
-                .into_response();
-            if let Ok(allow) = HeaderValue::from_str(method.as_str()) {
-                response.headers_mut().insert(header::ALLOW, allow);
+            if let Err(refusal) = server
+                .guard
+                .check_origin(req.headers())
+                .and_then(|_| server.guard.check_body_headers(&path, req.headers()))
+            {
+                return refuse(refusal);
             }
-            return response;
+            let limit = server.guard.limit_for(&path);
+            let (parts, body) = req.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+                return refuse(too_large(limit));
+            };
+            let req = Request::from_parts(parts, Body::from(bytes));
+            // A panicking function answers 500; the server keeps serving.
+            return match std::panic::AssertUnwindSafe(server.handle(req))
+                .catch_unwind()
+                .await
+            {
+                Ok(response) => response,
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    internal_error(format!("the server function {path} panicked: {what}"))
+                }
+            };
+        }
+        if path.starts_with(SERVER_FN_PREFIX) {
+            return refuse(Refusal::new(
+                StatusCode::NOT_FOUND,
+                format!("there is no server function at {path}"),
+            ));
         }
         let is_form = req.method() == Method::POST
             && req
@@ -295,6 +341,9 @@ impl TandemServer {
         if !is_form {
             return next.run(req).await;
         }
+        if let Err(refusal) = server.guard.check_origin(req.headers()) {
+            return refuse(refusal);
+        }
         server.form_post(req, next).await
     }
 
@@ -304,15 +353,9 @@ impl TandemServer {
     async fn form_post(&self, req: Request, next: Next) -> Response {
         let server = self;
         let (parts, body) = req.into_parts();
-        let bytes = match axum::body::to_bytes(body, server.body_limit).await {
-            Ok(b) => b,
-            Err(_) => {
-                return (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("form body over the limit of {} bytes", server.body_limit),
-                )
-                    .into_response()
-            }
+        let limit = server.guard.limit_for(parts.uri.path());
+        let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+            return refuse(too_large(limit));
         };
         let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
         let field = |name: &str| {
@@ -328,11 +371,10 @@ impl TandemServer {
             return next.run(req).await;
         };
         if server.functions.get(action.as_str()) != Some(&Method::POST) {
-            return (
+            return refuse(Refusal::new(
                 StatusCode::NOT_FOUND,
                 format!("the form names {action:?}, which is not a server function"),
-            )
-                .into_response();
+            ));
         }
 
         // Run the function as if the form had been sent to its endpoint.
@@ -475,6 +517,29 @@ fn see_other(to: &str, mut headers: http::HeaderMap) -> Response {
     response
 }
 
+/// A 4xx with its message as plain text.
+fn refuse(refusal: Refusal) -> Response {
+    (refusal.status, refusal.message).into_response()
+}
+
+/// A function that failed because its arguments did not decode answers
+/// `400` (server_fn says `500` for every error); the body, which names what
+/// was wrong, is kept for the caller's codec.
+async fn arguments_refused(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => b,
+        Err(e) => return internal_error(format!("reading an error response: {e}")),
+    };
+    if bad_arguments(&bytes).is_some() {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 fn internal_error(message: String) -> Response {
     leptos::logging::error!("tandem: {message}");
     (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
@@ -482,4 +547,59 @@ fn internal_error(message: String) -> Response {
 
 fn tracing_error(action: &str, body: &str) {
     leptos::logging::error!("tandem: {action} failed: {body}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leptos::prelude::*;
+    use tower::ServiceExt;
+
+    #[server(endpoint = "tandem_test_panics")]
+    pub async fn tandem_test_panics() -> Result<(), ServerFnError> {
+        panic!("boom in a server function")
+    }
+
+    #[server(endpoint = "tandem_test_ok")]
+    pub async fn tandem_test_ok() -> Result<i32, ServerFnError> {
+        Ok(7)
+    }
+
+    fn app() -> axum::Router {
+        axum::Router::new()
+            .fallback_service(axum::Router::new())
+            .layer(axum::middleware::from_fn_with_state(
+                TandemServer::new(|| {}),
+                TandemServer::middleware,
+            ))
+    }
+
+    fn post(path: &str) -> Request {
+        Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::empty())
+            .expect("request")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_function_is_a_500_and_the_server_keeps_serving() {
+        let app = app();
+        let response = app
+            .clone()
+            .oneshot(post("/api/tandem_test_panics"))
+            .await
+            .expect("call");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .expect("body");
+        assert!(String::from_utf8_lossy(&body).contains("panicked"));
+        let response = app
+            .oneshot(post("/api/tandem_test_ok"))
+            .await
+            .expect("call");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
 }
