@@ -75,3 +75,19 @@ test('the total survives a reload', async ({ page }) => {
   await page.reload();
   await expect(page.getByTestId('likes')).toHaveText(`Total Likes: ${start + 1}`);
 });
+
+test('a pending action never blocks navigation', async ({ page }) => {
+  await gotoHydrated(page, '/likes');
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  await page.route('**/api/increment_like', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.getByTestId('like-button').click();
+  // The like is still in flight: follow a link (client-side navigation).
+  await page.locator('nav a[href="/views"]').click();
+  await expect(page).toHaveURL(/\/views$/);
+  await expect(page.getByTestId('views')).toHaveText(/^Total Views: \d+$/);
+  release();
+});

@@ -34,19 +34,25 @@ async function createThroughForm(page: Page, title: string, content: string) {
   await expect(page.locator(LIST_ITEMS).first().getByTestId('post-title')).toHaveText(title);
 }
 
-/** What the page lists: title, hidden id and whether a delete button is there, per `li`. */
+/**
+ * What the page lists: title, whether the hidden id holds a sealed token (the
+ * id bound by the server, not the raw number) and whether a delete button is
+ * there, per `li`.
+ */
 async function listedRows(page: Page) {
   return page.locator(LIST_ITEMS).evaluateAll((lis) =>
     lis.map((li) => ({
       title: li.querySelector('[data-testid=post-title]')?.textContent?.trim() ?? null,
-      id: (li.querySelector('form input[type=hidden][name=id]') as HTMLInputElement | null)?.value ?? null,
+      id: /^[A-Za-z0-9_-]{36,}$/.test(
+        (li.querySelector('form input[type=hidden][name=id]') as HTMLInputElement | null)?.value ?? '',
+      ),
       deleteButton: li.querySelector('form button[data-testid=delete-post]') !== null,
     })),
   );
 }
 
 function expectedRows(posts: { id: number; title: string }[]) {
-  return posts.map((p) => ({ title: p.title, id: String(p.id), deleteButton: true }));
+  return posts.map((p) => ({ title: p.title, id: true, deleteButton: true }));
 }
 
 test.describe('with JavaScript', () => {
@@ -178,7 +184,7 @@ test.describe('with JavaScript', () => {
 
     const item = postItem(page, doomed);
     await expect(item).toHaveCount(1);
-    await expect(item.locator('input[type=hidden][name=id]')).toHaveValue(String(stored.id));
+    await expect(item.locator('input[type=hidden][name=id]')).toHaveValue(/^[A-Za-z0-9_-]{36,}$/);
 
     const deletes = recordPosts(page, '/api/delete_post');
     await markWindow(page);
@@ -291,7 +297,7 @@ test.describe('without JavaScript', () => {
     expect(stored, 'the post to delete was stored').toBeDefined();
 
     const item = postItem(page, doomed);
-    await expect(item.locator('input[type=hidden][name=id]')).toHaveValue(String(stored.id));
+    await expect(item.locator('input[type=hidden][name=id]')).toHaveValue(/^[A-Za-z0-9_-]{36,}$/);
     const post = page.waitForRequest((r) => r.isNavigationRequest() && r.method() === 'POST');
     await item.getByTestId('delete-post').click();
     await post;

@@ -22,6 +22,8 @@ enum StartError {
     Config(#[from] leptos::config::errors::LeptosConfigError),
     #[error("opening the store: {0}")]
     Store(#[from] shared::store::StoreError),
+    #[error("{0}")]
+    Tandem(#[from] tandem::BindError),
     #[error("listening on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -60,7 +62,7 @@ async fn run() -> Result<(), StartError> {
     // Tandem in front of the app: server function calls (with effects,
     // cookies, the cache and the envelope) and forms posted without
     // JavaScript. Pages render with the same context, cache included.
-    let tandem = TandemServer::new(context);
+    let tandem = TandemServer::try_new(context)?;
     let routes = generate_route_list(App);
     let pages = Router::new()
         .leptos_routes_with_context(&options, routes, tandem.page_context(), {

@@ -213,8 +213,9 @@ fn malformed_input_is_400_naming_the_field_and_changes_nothing() {
     );
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("title"), "{}", r.body);
-    let r = s.post_form("/api/delete_post", &[], "id=not-a-number");
+    let r = s.post_form("/api/delete_post", &[], "");
     assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("id"), "{}", r.body);
     let r = s.post_form(
         "/api/create_post_with_state",
         &[],
@@ -223,6 +224,46 @@ fn malformed_input_is_400_naming_the_field_and_changes_nothing() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("prev"), "{}", r.body);
     assert_eq!(s.post_count(), posts);
+}
+
+/// The `delete_token` of the newest post, as `get_posts` hands it out.
+fn newest_token(s: &Server) -> String {
+    let r = s.post_form("/api/get_posts", &[], "");
+    let start = r.body.find("\"delete_token\":\"").expect("a token") + 16;
+    r.body[start..]
+        .split('"')
+        .next()
+        .expect("token")
+        .to_string()
+}
+
+#[test]
+fn a_forged_or_tampered_bound_argument_is_403_and_deletes_nothing() {
+    let s = start("bound");
+    let r = s.post_form(
+        "/api/create_post_with_state",
+        &[],
+        "prev=%22%22&title=Keep&content=x",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let posts = s.post_count();
+    let token = newest_token(&s);
+    // The raw id, as a page would post it without the server's seal.
+    let r = s.post_form("/api/delete_post", &[], "id=1");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("refused bound argument"), "{}", r.body);
+    // One character in the middle changed.
+    let mut tampered: Vec<char> = token.chars().collect();
+    let mid = tampered.len() / 2;
+    tampered[mid] = if tampered[mid] == 'A' { 'B' } else { 'A' };
+    let tampered: String = tampered.into_iter().collect();
+    let r = s.post_form("/api/delete_post", &[], &format!("id={tampered}"));
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(s.post_count(), posts);
+    // The real token works.
+    let r = s.post_form("/api/delete_post", &[], &format!("id={token}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(s.post_count(), posts - 1);
 }
 
 #[test]

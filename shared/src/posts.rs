@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use tandem::Prev;
+use tandem::{Bound, Prev, Sealed};
 
 /// A stored post.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -10,6 +10,10 @@ pub struct Post {
     pub id: i64,
     pub title: String,
     pub content: String,
+    /// The post's id sealed for `delete_post` (its delete form posts it
+    /// back); `None` straight out of the store.
+    #[serde(default)]
+    pub delete_token: Option<Sealed>,
 }
 
 /// The message for a blank title.
@@ -19,11 +23,15 @@ pub const TITLE_REQUIRED: &str = "Title is required";
 #[server(endpoint = "get_posts", client = tandem::TandemClient)]
 pub async fn get_posts() -> Result<Vec<Post>, ServerFnError> {
     let store = crate::store::Store::from_context()?;
-    Ok(tandem::cache("posts", &["posts"], move || {
+    let mut posts = tandem::cache("posts", &["posts"], move || {
         let store = store.clone();
         async move { store.posts().await }
     })
-    .await?)
+    .await?;
+    for post in &mut posts {
+        post.delete_token = Some(tandem::seal::<DeletePost, _>(&post.id)?);
+    }
+    Ok(posts)
 }
 
 /// What every change to the posts invalidates: the `/posts` page and
@@ -53,11 +61,12 @@ pub async fn create_post(
     Err(tandem::redirect("/posts").into())
 }
 
-/// `/posts`: deletes a post.
+/// `/posts`: deletes a post. Its id is bound by the server (sealed into
+/// the form), so a page cannot delete a post it was not shown.
 #[server(endpoint = "delete_post", client = tandem::TandemClient)]
-pub async fn delete_post(id: i64) -> Result<(), ServerFnError> {
+pub async fn delete_post(id: Bound<i64>) -> Result<(), ServerFnError> {
     let store = crate::store::Store::from_context()?;
-    store.delete_post(id).await?;
+    store.delete_post(id.into_inner()).await?;
     posts_changed();
     Ok(())
 }

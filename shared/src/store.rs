@@ -151,7 +151,12 @@ impl Store {
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, title, content)| crate::posts::Post { id, title, content })
+            .map(|(id, title, content)| crate::posts::Post {
+                id,
+                title,
+                content,
+                delete_token: None,
+            })
             .collect())
     }
 

@@ -221,9 +221,103 @@ pub struct Envelope {
     pub queries: Vec<QueryResult>,
 }
 
+/// Why a [`QUERIES_HEADER`] was refused.
+///
+/// ```
+/// let e = tandem::flight::decode_queries(b"nope").unwrap_err();
+/// assert!(e.to_string().contains("JSON"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QueriesError {
+    /// Over [`MAX_QUERIES_BYTES`].
+    #[error("{QUERIES_HEADER} is {0} bytes; at most {MAX_QUERIES_BYTES} are accepted")]
+    TooLarge(usize),
+    /// Over [`MAX_QUERIES`].
+    #[error("{QUERIES_HEADER} names {0} queries; at most {MAX_QUERIES} are accepted")]
+    TooMany(usize),
+    /// Not a JSON list of `[path, args]`.
+    #[error("{QUERIES_HEADER} is not a JSON list of [path, args]: {0}")]
+    Malformed(String),
+}
+
+/// Decodes a [`QUERIES_HEADER`], within its bounds: the size is checked
+/// before parsing, the count while parsing (nesting is fixed by the type).
+///
+/// ```
+/// let q = tandem::flight::decode_queries(br#"[["/api/get_likes",""]]"#).unwrap();
+/// assert_eq!(q[0].path, "/api/get_likes");
+/// ```
+pub fn decode_queries(header: &[u8]) -> Result<Vec<MountedQuery>, QueriesError> {
+    if header.len() > MAX_QUERIES_BYTES {
+        return Err(QueriesError::TooLarge(header.len()));
+    }
+    let queries: Vec<MountedQuery> =
+        serde_json::from_slice(header).map_err(|e| QueriesError::Malformed(e.to_string()))?;
+    if queries.len() > MAX_QUERIES {
+        return Err(QueriesError::TooMany(queries.len()));
+    }
+    Ok(queries)
+}
+
+/// A form posted without JavaScript, decoded: its fields in order and the
+/// server function it names (a submit button's over the form's default).
+///
+/// ```
+/// let post = tandem::flight::FormPost::decode(b"__tandem_action=%2Fapi%2Fa&title=Hi&__tandem_button=%2Fapi%2Fb");
+/// assert_eq!(post.action.as_deref(), Some("/api/b"));
+/// assert_eq!(post.fields[1], ("title".to_string(), "Hi".to_string()));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormPost {
+    /// Every field, in the order the browser sent them.
+    pub fields: Vec<(String, String)>,
+    /// The server function to run, if the form names one.
+    pub action: Option<String>,
+}
+
+impl FormPost {
+    /// Decodes an `application/x-www-form-urlencoded` body. Never fails:
+    /// bytes that are not valid percent-encoded UTF-8 decode lossily.
+    ///
+    /// ```
+    /// let post = tandem::flight::FormPost::decode(b"a=1");
+    /// assert_eq!(post.action, None);
+    /// ```
+    pub fn decode(body: &[u8]) -> Self {
+        let fields: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+        let named = |name: &str| {
+            fields
+                .iter()
+                .rev()
+                .find(|(k, v)| k == name && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        };
+        let action = named(BUTTON_ACTION_FIELD).or_else(|| named(ACTION_FIELD));
+        Self { fields, action }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_header_bounds() {
+        let many = format!("[{}]", vec![r#"["/a",""]"#; MAX_QUERIES + 1].join(","));
+        assert_eq!(
+            decode_queries(many.as_bytes()),
+            Err(QueriesError::TooMany(MAX_QUERIES + 1))
+        );
+        let huge = vec![b' '; MAX_QUERIES_BYTES + 1];
+        assert_eq!(
+            decode_queries(&huge),
+            Err(QueriesError::TooLarge(MAX_QUERIES_BYTES + 1))
+        );
+        assert!(matches!(
+            decode_queries(br#"[["/a"]]"#),
+            Err(QueriesError::Malformed(_))
+        ));
+    }
 
     #[test]
     fn empty_effects_are_left_out_of_the_wire() {

@@ -77,6 +77,7 @@
 
 pub mod action;
 pub mod action_state;
+pub mod bind;
 #[cfg(feature = "ssr")]
 pub mod cache;
 pub mod client;
@@ -97,6 +98,9 @@ pub mod transition;
 
 pub use action::{use_action, use_concurrent_action, Action};
 pub use action_state::{use_action_state, use_form_action, FormAction, Prev};
+#[cfg(feature = "ssr")]
+pub use bind::{seal, BindError, BindKey};
+pub use bind::{Bound, Sealed};
 #[cfg(feature = "ssr")]
 pub use cache::cache;
 pub use client::{TandemClient, TandemResponse};

@@ -36,12 +36,12 @@
 //! # }
 //! ```
 
+use crate::bind::{BindError, BindKey, Scope, FORGED, SCOPE};
 use crate::cache::{Cache, PagePath};
 use crate::effects::EffectsRecord;
 use crate::flight::{
-    Body as FlightBody, Envelope, MountedQuery, QueryResult, ACTION_FIELD, BUTTON_ACTION_FIELD,
-    ENVELOPE_CONTENT_TYPE, MAX_QUERIES, MAX_QUERIES_BYTES, PAGE_HEADER, QUERIES_HEADER,
-    TANDEM_HEADER,
+    decode_queries, Body as FlightBody, Envelope, FormPost, MountedQuery, QueryResult,
+    ENVELOPE_CONTENT_TYPE, PAGE_HEADER, QUERIES_HEADER, TANDEM_HEADER,
 };
 use crate::form::SubmittedAction;
 use crate::guard::{bad_arguments, too_large, Guard, Refusal};
@@ -69,6 +69,7 @@ pub struct TandemServer {
     functions: Arc<HashMap<&'static str, Method>>,
     cache: Cache,
     guard: Arc<Guard>,
+    key: BindKey,
 }
 
 /// Where server functions live (server_fn's default prefix): unknown paths
@@ -83,13 +84,42 @@ impl TandemServer {
     /// use leptos::prelude::provide_context;
     /// let tandem = tandem::TandemServer::new(|| provide_context(42u32));
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// In a release build without `TANDEM_SECRET` (see
+    /// [`TandemServer::try_new`], which returns the error instead).
     pub fn new(context: impl Fn() + Send + Sync + 'static) -> Self {
-        Self {
+        match Self::try_new(context) {
+            Ok(server) => server,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A server, or why the configuration does not allow one (a release
+    /// build needs `TANDEM_SECRET`, the key of bound arguments).
+    ///
+    /// ```no_run
+    /// let tandem = tandem::TandemServer::try_new(|| {}).expect("configuration");
+    /// ```
+    pub fn try_new(context: impl Fn() + Send + Sync + 'static) -> Result<Self, BindError> {
+        Ok(Self {
             context: Arc::new(context),
             functions: Arc::new(server_fn::axum::server_fn_paths().collect()),
             cache: Cache::default(),
             guard: Arc::new(Guard::from_env()),
-        }
+            key: BindKey::from_env()?,
+        })
+    }
+
+    /// Seals bound arguments with `key` instead of `TANDEM_SECRET`'s.
+    ///
+    /// ```
+    /// let tandem = tandem::TandemServer::new(|| {}).with_key(tandem::BindKey::generate());
+    /// ```
+    pub fn with_key(mut self, key: BindKey) -> Self {
+        self.key = key;
+        self
     }
 
     /// Uses these checks instead of [`Guard::from_env`].
@@ -124,9 +154,11 @@ impl TandemServer {
     pub fn page_context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
         let context = self.context.clone();
         let cache = self.cache.clone();
+        let key = self.key.clone();
         move || {
             context();
             provide_context(cache.clone());
+            provide_context(key.clone());
         }
     }
 
@@ -252,7 +284,11 @@ impl TandemServer {
     /// page's path and the app's context provided.
     async fn run(&self, req: Request, record: EffectsRecord, page: Option<String>) -> Response {
         let context = self.page_context();
-        leptos_axum::handle_server_fns_with_context(
+        let scope = Scope {
+            key: self.key.clone(),
+            action: req.uri().path().to_string(),
+        };
+        let call = leptos_axum::handle_server_fns_with_context(
             move || {
                 context();
                 provide_context(record.clone());
@@ -261,9 +297,8 @@ impl TandemServer {
                 }
             },
             req,
-        )
-        .await
-        .into_response()
+        );
+        SCOPE.scope(scope, call).await.into_response()
     }
 
     /// The middleware to put in front of the whole app (see the
@@ -357,15 +392,8 @@ impl TandemServer {
         let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
             return refuse(too_large(limit));
         };
-        let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
-        let field = |name: &str| {
-            fields
-                .iter()
-                .rev()
-                .find(|(k, v)| k == name && !v.is_empty())
-                .map(|(_, v)| v.clone())
-        };
-        let Some(action) = field(BUTTON_ACTION_FIELD).or_else(|| field(ACTION_FIELD)) else {
+        let FormPost { fields, action } = FormPost::decode(&bytes);
+        let Some(action) = action else {
             // Not one of ours: let the app's own routes answer.
             let req = Request::from_parts(parts, Body::from(bytes));
             return next.run(req).await;
@@ -454,23 +482,7 @@ fn mounted_queries(
     let Some(value) = headers.get(QUERIES_HEADER) else {
         return Ok(Vec::new());
     };
-    if value.len() > MAX_QUERIES_BYTES {
-        return Err(format!(
-            "{QUERIES_HEADER} is {} bytes; at most {MAX_QUERIES_BYTES} are accepted",
-            value.len()
-        ));
-    }
-    let text = value
-        .to_str()
-        .map_err(|_| format!("{QUERIES_HEADER} is not ASCII text"))?;
-    let queries: Vec<MountedQuery> = serde_json::from_str(text)
-        .map_err(|e| format!("{QUERIES_HEADER} is not a JSON list of [path, args]: {e}"))?;
-    if queries.len() > MAX_QUERIES {
-        return Err(format!(
-            "{QUERIES_HEADER} names {} queries; at most {MAX_QUERIES} are accepted",
-            queries.len()
-        ));
-    }
+    let queries = decode_queries(value.as_bytes()).map_err(|e| e.to_string())?;
     if let Some(unknown) = queries
         .iter()
         .find(|q| functions.get(q.path.as_str()) != Some(&Method::POST))
@@ -534,8 +546,12 @@ async fn arguments_refused(response: Response) -> Response {
         Ok(b) => b,
         Err(e) => return internal_error(format!("reading an error response: {e}")),
     };
-    if bad_arguments(&bytes).is_some() {
-        parts.status = StatusCode::BAD_REQUEST;
+    if let Some(message) = bad_arguments(&bytes) {
+        parts.status = if message.contains(FORGED) {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::BAD_REQUEST
+        };
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -6,8 +6,10 @@
 //! - `cargo xtask build`: the release site (what `cargo leptos build --release` makes).
 //! - `cargo xtask test`: setup, Rust tests, release build, the Playwright suite
 //!   against the running server, the Trunk (client-only) build and its test.
+//! - `cargo xtask fuzz [seconds]`: the decoders under libFuzzer (nightly).
 
 mod build;
+mod fuzz;
 mod setup;
 mod test;
 mod util;
@@ -21,6 +23,7 @@ commands:
   dev                   install what is missing, then `cargo leptos watch`
   build                 build the release site into target/site and target/release/server
   test                  install what is missing, run every test (Rust, browser, Trunk build)
+  fuzz [seconds]        fuzz the envelope and form decoders, each for [seconds] (default 60; nightly)
 ";
 
 fn main() -> ExitCode {
@@ -41,6 +44,14 @@ fn main() -> ExitCode {
         Some("dev") => dev(),
         Some("build") => setup::run(setup::Purpose::Build).and_then(|_| build::release_site()),
         Some("test") => test::run(),
+        Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()) {
+            None => fuzz::run(60),
+            Some(Ok(seconds)) => fuzz::run(seconds),
+            Some(Err(_)) => {
+                eprintln!("fuzz takes a number of seconds\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

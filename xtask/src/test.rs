@@ -131,6 +131,8 @@ impl Server {
             .env("LEPTOS_SITE_ROOT", build::site_root())
             .env("LEPTOS_ENV", "PROD")
             .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+            // Release builds need the key of bound arguments.
+            .env("TANDEM_SECRET", test_secret())
             .into_inner()
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -194,6 +196,25 @@ impl TrunkServe {
             url: format!("http://127.0.0.1:{port}"),
         })
     }
+}
+
+/// A fresh 32-byte key, base64, for the test server.
+fn test_secret() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bytes = [0u8; 32];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        let _ = std::io::Read::read_exact(&mut f, &mut bytes);
+    }
+    // 32 bytes = 10 groups of 3 and 2 left over: 43 characters and one '='.
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |acc, b| acc << 8 | *b as u32) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out.push('=');
+    out
 }
 
 fn free_port() -> Result<u16> {

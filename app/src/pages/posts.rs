@@ -45,7 +45,7 @@ fn PostItem(post: Post) -> impl IntoView {
             <strong data-testid="post-title">{post.title}</strong>
             {content}
             <Form action=delete>
-                <input type="hidden" name="id" value=post.id/>
+                <input type="hidden" name="id" value=post.delete_token.map(|t| t.to_string())/>
                 <button type="submit" data-testid="delete-post">"Delete"</button>
             </Form>
         </li>
