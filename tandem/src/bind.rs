@@ -104,14 +104,14 @@ mod keys {
         pub fn from_env() -> Result<Self, BindError> {
             match std::env::var("TANDEM_SECRET") {
                 Ok(secret) => Self::from_base64(secret.trim()),
-                Err(_) if cfg!(debug_assertions) => {
+                _ if cfg!(debug_assertions) => {
                     leptos::logging::warn!(
                         "TANDEM_SECRET is not set: bound arguments use a key generated for this \
                      process (tokens do not survive a restart or work across instances)"
                     );
                     Ok(Self::generate())
                 }
-                Err(_) => Err(BindError::MissingSecret),
+                _ => Err(BindError::MissingSecret),
             }
         }
 

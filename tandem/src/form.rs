@@ -205,11 +205,14 @@ pub struct ActionError {
     pub message: String,
 }
 
+/// An action's path and its last error message.
+type ActionErrorSignal = (&'static str, Signal<Option<String>>);
+
 #[derive(Clone, Copy)]
 struct FormContext {
     buttons: StoredValue<Vec<AnyFormAction>>,
     pending_buttons: RwSignal<Vec<Signal<bool>>>,
-    errors: RwSignal<Vec<(&'static str, Signal<Option<String>>)>>,
+    errors: RwSignal<Vec<ActionErrorSignal>>,
     last: RwSignal<Option<&'static str>>,
     submitted: StoredValue<Option<SubmittedAction>>,
 }

@@ -227,7 +227,7 @@ impl Guard {
             }
         };
         let claimed = claimed.trim_end_matches('/').to_ascii_lowercase();
-        if self.allowed_origins.iter().any(|o| *o == claimed) {
+        if self.allowed_origins.contains(&claimed) {
             return Ok(());
         }
         let host = self.host(headers).ok_or_else(|| {
