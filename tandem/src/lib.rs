@@ -70,10 +70,13 @@
 //!    [`action_state`], [`transition`] and [`optimistic`] build on it.
 //! 2. [`queue`]: actions take turns, first in, first out.
 //! 3. [`client`]: the request asks for the envelope.
-//! 4. `server` (feature `ssr`) and `effects`: the function runs and
-//!    records what it changed; the answer is one [`flight::Envelope`].
-//! 5. [`query`]: the client applies it; the page's queries are read again.
-//! 6. [`hydration`]: submissions made before the wasm arrived are replayed.
+//! 4. `guard` (feature `ssr`): origin, method, size, type and argument
+//!    checks; `bind`: sealed arguments.
+//! 5. `server` and `effects` (feature `ssr`): the function runs and records
+//!    what it changed; `cache` applies it; the affected queries run again;
+//!    the answer is one [`flight::Envelope`].
+//! 6. [`query`]: the client puts the fresh data in place.
+//! 7. [`hydration`]: submissions made before the wasm arrived are replayed.
 
 pub mod action;
 pub mod action_state;
