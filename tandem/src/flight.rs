@@ -221,6 +221,16 @@ pub struct Envelope {
     pub queries: Vec<QueryResult>,
 }
 
+/// The path of a URL or path, without its query and fragment.
+#[cfg_attr(
+    not(any(feature = "ssr", feature = "hydrate", feature = "csr")),
+    allow(dead_code)
+)]
+pub(crate) fn path_of(url: &str) -> &str {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    &url[..end]
+}
+
 /// Why a [`QUERIES_HEADER`] was refused.
 ///
 /// ```

@@ -8,7 +8,7 @@ use crate::flight::{Effects, QueryResult};
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 mod browser {
-    use crate::flight::{Effects, MountedQuery, QueryResult, MAX_QUERIES};
+    use crate::flight::{path_of, Effects, MountedQuery, QueryResult, MAX_QUERIES};
     use futures::future::LocalBoxFuture;
     use std::cell::{Cell, RefCell};
     use std::collections::BTreeMap;
@@ -111,11 +111,6 @@ mod browser {
             }
         });
         futures::future::join_all(stale.iter().map(|f| f())).await;
-    }
-
-    fn path_of(url: &str) -> &str {
-        let end = url.find(['?', '#']).unwrap_or(url.len());
-        &url[..end]
     }
 }
 

@@ -40,7 +40,7 @@ use crate::bind::{BindError, BindKey, Scope, FORGED, SCOPE};
 use crate::cache::{Cache, PagePath};
 use crate::effects::EffectsRecord;
 use crate::flight::{
-    decode_queries, Body as FlightBody, Envelope, FormPost, MountedQuery, QueryResult,
+    decode_queries, path_of, Body as FlightBody, Envelope, FormPost, MountedQuery, QueryResult,
     ENVELOPE_CONTENT_TYPE, PAGE_HEADER, QUERIES_HEADER, TANDEM_HEADER,
 };
 use crate::form::SubmittedAction;
@@ -493,11 +493,6 @@ fn mounted_queries(
         ));
     }
     Ok(queries)
-}
-
-fn path_of(url: &str) -> &str {
-    let end = url.find(['?', '#']).unwrap_or(url.len());
-    &url[..end]
 }
 
 fn cookie_header(headers: &http::HeaderMap) -> &str {
