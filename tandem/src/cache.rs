@@ -26,11 +26,12 @@
 //! ```
 
 use leptos::prelude::*;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long an entry lives when nothing invalidates it.
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(60 * 60);
@@ -47,15 +48,24 @@ const PATH_TAG: &str = "_path:";
 /// let e = tandem::cache::Entry::new("42".into(), vec!["price".into()], std::time::Duration::from_secs(60));
 /// assert!(!e.is_stale());
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The value, as JSON.
     pub value: String,
     /// Its tags, the implicit path tags included.
     pub tags: Vec<String>,
-    created: Instant,
-    lifetime: Duration,
+    /// When it was read, in milliseconds since the Unix epoch (wall clock,
+    /// so that instances sharing a store agree).
+    created_ms: u64,
+    lifetime_ms: u64,
     stale: bool,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl Entry {
@@ -69,8 +79,8 @@ impl Entry {
         Self {
             value,
             tags,
-            created: Instant::now(),
-            lifetime,
+            created_ms: now_ms(),
+            lifetime_ms: lifetime.as_millis().min(u64::MAX as u128) as u64,
             stale: false,
         }
     }
@@ -85,46 +95,72 @@ impl Entry {
         self.stale
     }
 
-    fn expired(&self) -> bool {
-        self.created.elapsed() >= self.lifetime
+    /// Whether it is past its lifetime (never served then).
+    ///
+    /// ```
+    /// let e = tandem::cache::Entry::new("1".into(), vec![], std::time::Duration::ZERO);
+    /// assert!(e.is_expired());
+    /// ```
+    pub fn is_expired(&self) -> bool {
+        now_ms().saturating_sub(self.created_ms) >= self.lifetime_ms
+    }
+
+    /// Marks it stale (what `revalidate_tag` does to it).
+    ///
+    /// ```
+    /// let mut e = tandem::cache::Entry::new("1".into(), vec![], std::time::Duration::from_secs(1));
+    /// e.mark_stale();
+    /// assert!(e.is_stale());
+    /// ```
+    pub fn mark_stale(&mut self) {
+        self.stale = true;
     }
 }
 
 /// Where cache entries live. Implement it for another backend; the
 /// in-memory [`MemoryStore`] is the default.
 ///
+/// Its methods are async so that a store may live over the network.
+///
 /// ```
 /// use tandem::cache::{CacheStore, Entry, MemoryStore};
+/// # futures::executor::block_on(async {
 /// let store = MemoryStore::new(10);
-/// store.put("k", Entry::new("1".into(), vec!["t".into()], std::time::Duration::from_secs(60)));
-/// store.mark_stale("t");
-/// assert!(store.get("k").unwrap().is_stale());
-/// store.expire("t");
-/// assert!(store.get("k").is_none());
+/// store.put("k", Entry::new("1".into(), vec!["t".into()], std::time::Duration::from_secs(60))).await;
+/// store.mark_stale("t").await;
+/// assert!(store.get("k").await.unwrap().is_stale());
+/// store.expire("t").await;
+/// assert!(store.get("k").await.is_none());
+/// # });
 /// ```
 pub trait CacheStore: Send + Sync + 'static {
     /// The entry under `key`, if any (expired ones included: the cache
     /// checks lifetimes).
-    fn get(&self, key: &str) -> Option<Entry>;
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Entry>>;
     /// Stores an entry, replacing any under the same key.
-    fn put(&self, key: &str, entry: Entry);
+    fn put<'a>(&'a self, key: &'a str, entry: Entry) -> StoreFuture<'a, ()>;
     /// Marks every entry tagged `tag` stale.
-    fn mark_stale(&self, tag: &str);
+    fn mark_stale<'a>(&'a self, tag: &'a str) -> StoreFuture<'a, ()>;
     /// Removes every entry tagged `tag`.
-    fn expire(&self, tag: &str);
+    fn expire<'a>(&'a self, tag: &'a str) -> StoreFuture<'a, ()>;
 }
+
+/// What [`CacheStore`] methods return.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A bounded in-memory [`CacheStore`]: past its capacity, the least
 /// recently used entry goes.
 ///
 /// ```
 /// use tandem::cache::{CacheStore, Entry, MemoryStore};
+/// # futures::executor::block_on(async {
 /// let store = MemoryStore::new(1);
 /// let e = || Entry::new("v".into(), vec![], std::time::Duration::from_secs(60));
-/// store.put("a", e());
-/// store.put("b", e());
-/// assert!(store.get("a").is_none());
-/// assert!(store.get("b").is_some());
+/// store.put("a", e()).await;
+/// store.put("b", e()).await;
+/// assert!(store.get("a").await.is_none());
+/// assert!(store.get("b").await.is_some());
+/// # });
 /// ```
 pub struct MemoryStore {
     capacity: usize,
@@ -174,7 +210,28 @@ impl MemoryStore {
 }
 
 impl CacheStore for MemoryStore {
-    fn get(&self, key: &str) -> Option<Entry> {
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Entry>> {
+        Box::pin(std::future::ready(self.get_now(key)))
+    }
+
+    fn put<'a>(&'a self, key: &'a str, entry: Entry) -> StoreFuture<'a, ()> {
+        self.put_now(key, entry);
+        Box::pin(std::future::ready(()))
+    }
+
+    fn mark_stale<'a>(&'a self, tag: &'a str) -> StoreFuture<'a, ()> {
+        self.mark_stale_now(tag);
+        Box::pin(std::future::ready(()))
+    }
+
+    fn expire<'a>(&'a self, tag: &'a str) -> StoreFuture<'a, ()> {
+        self.expire_now(tag);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+impl MemoryStore {
+    fn get_now(&self, key: &str) -> Option<Entry> {
         let mut lru = self.lock();
         lru.clock += 1;
         let now = lru.clock;
@@ -184,7 +241,7 @@ impl CacheStore for MemoryStore {
         })
     }
 
-    fn put(&self, key: &str, entry: Entry) {
+    fn put_now(&self, key: &str, entry: Entry) {
         let mut lru = self.lock();
         lru.clock += 1;
         let now = lru.clock;
@@ -204,7 +261,7 @@ impl CacheStore for MemoryStore {
         }
     }
 
-    fn mark_stale(&self, tag: &str) {
+    fn mark_stale_now(&self, tag: &str) {
         for (entry, _) in self.lock().entries.values_mut() {
             if entry.tags.iter().any(|t| t == tag) {
                 entry.stale = true;
@@ -212,7 +269,7 @@ impl CacheStore for MemoryStore {
         }
     }
 
-    fn expire(&self, tag: &str) {
+    fn expire_now(&self, tag: &str) {
         self.lock()
             .entries
             .retain(|_, (entry, _)| !entry.tags.iter().any(|t| t == tag));
@@ -258,17 +315,19 @@ impl Cache {
     /// let cache = tandem::cache::Cache::default();
     /// let mut fx = tandem::flight::Effects::default();
     /// fx.updated_tags.push("price".into());
-    /// cache.apply(&fx);
+    /// # futures::executor::block_on(async {
+    /// cache.apply(&fx).await;
+    /// # });
     /// ```
-    pub fn apply(&self, effects: &crate::flight::Effects) {
+    pub async fn apply(&self, effects: &crate::flight::Effects) {
         for tag in &effects.revalidated_tags {
-            self.store.mark_stale(tag);
+            self.store.mark_stale(tag).await;
         }
         for tag in &effects.updated_tags {
-            self.store.expire(tag);
+            self.store.expire(tag).await;
         }
         for path in &effects.revalidated_paths {
-            self.store.expire(&format!("{PATH_TAG}{path}"));
+            self.store.expire(&format!("{PATH_TAG}{path}")).await;
         }
     }
 
@@ -300,7 +359,7 @@ impl Cache {
             all_tags.push(format!("{PATH_TAG}{path}"));
         }
         let lifetime = lifetime.unwrap_or(DEFAULT_LIFETIME);
-        if let Some(entry) = self.store.get(key).filter(|e| !e.expired()) {
+        if let Some(entry) = self.store.get(key).await.filter(|e| !e.is_expired()) {
             if let Ok(value) = serde_json::from_str::<T>(&entry.value) {
                 if entry.stale {
                     self.refresh_in_background(key, entry.tags.clone(), lifetime, fetch);
@@ -310,7 +369,9 @@ impl Cache {
         }
         let value = fetch().await?;
         if let Ok(json) = serde_json::to_string(&value) {
-            self.store.put(key, Entry::new(json, all_tags, lifetime));
+            self.store
+                .put(key, Entry::new(json, all_tags, lifetime))
+                .await;
         }
         Ok(value)
     }
@@ -340,7 +401,10 @@ impl Cache {
         let refresh = async move {
             if let Ok(value) = fetch().await {
                 if let Ok(json) = serde_json::to_string(&value) {
-                    cache.store.put(&key, Entry::new(json, tags, lifetime));
+                    cache
+                        .store
+                        .put(&key, Entry::new(json, tags, lifetime))
+                        .await;
                 }
             }
             cache
@@ -455,10 +519,10 @@ mod tests {
         let cache = Cache::default();
         let (_, fetch) = counter();
         assert_eq!(read(&cache, fetch.clone()), 1);
-        cache.apply(&crate::flight::Effects {
+        futures::executor::block_on(cache.apply(&crate::flight::Effects {
             updated_tags: vec!["price".into()],
             ..Default::default()
-        });
+        }));
         assert_eq!(read(&cache, fetch.clone()), 2);
     }
 
@@ -467,10 +531,10 @@ mod tests {
         let cache = Cache::default();
         let (calls, fetch) = counter();
         assert_eq!(read(&cache, fetch.clone()), 1);
-        cache.apply(&crate::flight::Effects {
+        futures::executor::block_on(cache.apply(&crate::flight::Effects {
             revalidated_tags: vec!["price".into()],
             ..Default::default()
-        });
+        }));
         // Stale served; the refresh ran (no runtime here: inline).
         assert_eq!(read(&cache, fetch.clone()), 1);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -482,15 +546,15 @@ mod tests {
         let cache = Cache::default();
         let (_, fetch) = counter();
         assert_eq!(read(&cache, fetch.clone()), 1);
-        cache.apply(&crate::flight::Effects {
+        futures::executor::block_on(cache.apply(&crate::flight::Effects {
             revalidated_paths: vec!["/other".into()],
             ..Default::default()
-        });
+        }));
         assert_eq!(read(&cache, fetch.clone()), 1);
-        cache.apply(&crate::flight::Effects {
+        futures::executor::block_on(cache.apply(&crate::flight::Effects {
             revalidated_paths: vec!["/tags".into()],
             ..Default::default()
-        });
+        }));
         assert_eq!(read(&cache, fetch.clone()), 2);
     }
 

@@ -185,7 +185,7 @@ impl TandemServer {
         let record = EffectsRecord::new(cookie_header(req.headers()));
         let response = arguments_refused(self.run(req, record.clone(), page.clone()).await).await;
         let effects = record.effects();
-        self.cache.apply(&effects);
+        self.cache.apply(&effects).await;
         let (mut parts, body) = response.into_parts();
         append_cookies(&mut parts.headers, &record);
         if speaks_envelope && body.size_hint().exact().is_some() {
@@ -426,7 +426,7 @@ impl TandemServer {
             Err(e) => return internal_error(format!("reading the function's response: {e}")),
         };
         let effects = record.effects();
-        server.cache.apply(&effects);
+        server.cache.apply(&effects).await;
         if let Some(to) = effects.redirect {
             let mut headers = http::HeaderMap::new();
             append_cookies(&mut headers, &record);
