@@ -537,7 +537,7 @@ async fn arguments_refused(response: Response) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(e) => return internal_error(format!("reading an error response: {e}")),
     };
