@@ -75,6 +75,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cookies") view=pages::cookies::CookiesPage ssr=SsrMode::Async/>
                     <Route path=path!("/refresh") view=pages::refresh::RefreshPage ssr=SsrMode::Async/>
                     <Route path=path!("/tags") view=pages::tags::TagsPage ssr=SsrMode::Async/>
+                    // The benchmark's plain-Leptos `/likes`.
+                    <Route path=path!("/bench/leptos-likes") view=pages::plain_likes::PlainLikesPage ssr=SsrMode::Async/>
                 </Routes>
                 </ErrorBoundary>
             </main>

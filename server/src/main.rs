@@ -23,7 +23,7 @@ enum StartError {
     #[error("opening the store: {0}")]
     Store(#[from] shared::store::StoreError),
     #[error("{0}")]
-    Tandem(#[from] tandem::BindError),
+    Tandem(#[from] tandem::ConfigError),
     #[error("listening on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,

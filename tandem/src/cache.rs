@@ -115,6 +115,17 @@ impl Entry {
     pub fn mark_stale(&mut self) {
         self.stale = true;
     }
+
+    /// Milliseconds left before it expires (0 once expired).
+    ///
+    /// ```
+    /// let e = tandem::cache::Entry::new("1".into(), vec![], std::time::Duration::from_secs(60));
+    /// assert!(e.remaining_ms() > 59_000);
+    /// ```
+    pub fn remaining_ms(&self) -> u64 {
+        let age = now_ms().saturating_sub(self.created_ms);
+        self.lifetime_ms.saturating_sub(age)
+    }
 }
 
 /// Where cache entries live. Implement it for another backend; the
@@ -199,6 +210,15 @@ impl MemoryStore {
         self.lock().entries.len()
     }
 
+    /// The most entries it keeps.
+    ///
+    /// ```
+    /// assert_eq!(tandem::cache::MemoryStore::new(5).capacity(), 5);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Whether it holds nothing.
     ///
     /// ```
@@ -231,7 +251,7 @@ impl CacheStore for MemoryStore {
 }
 
 impl MemoryStore {
-    fn get_now(&self, key: &str) -> Option<Entry> {
+    pub(crate) fn get_now(&self, key: &str) -> Option<Entry> {
         let mut lru = self.lock();
         lru.clock += 1;
         let now = lru.clock;
@@ -241,7 +261,7 @@ impl MemoryStore {
         })
     }
 
-    fn put_now(&self, key: &str, entry: Entry) {
+    pub(crate) fn put_now(&self, key: &str, entry: Entry) {
         let mut lru = self.lock();
         lru.clock += 1;
         let now = lru.clock;
@@ -261,7 +281,7 @@ impl MemoryStore {
         }
     }
 
-    fn mark_stale_now(&self, tag: &str) {
+    pub(crate) fn mark_stale_now(&self, tag: &str) {
         for (entry, _) in self.lock().entries.values_mut() {
             if entry.tags.iter().any(|t| t == tag) {
                 entry.stale = true;
@@ -269,10 +289,20 @@ impl MemoryStore {
         }
     }
 
-    fn expire_now(&self, tag: &str) {
+    pub(crate) fn expire_now(&self, tag: &str) {
         self.lock()
             .entries
             .retain(|_, (entry, _)| !entry.tags.iter().any(|t| t == tag));
+    }
+
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn remove_now(&self, key: &str) {
+        self.lock().entries.remove(key);
+    }
+
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn clear(&self) {
+        self.lock().entries.clear();
     }
 }
 
@@ -287,6 +317,33 @@ impl MemoryStore {
 pub struct Cache {
     store: Arc<dyn CacheStore>,
     refreshing: Arc<Mutex<HashSet<String>>>,
+}
+
+/// Why `TANDEM_CACHE_URL` (or a store's URL) cannot be used.
+///
+/// ```
+/// let e = tandem::cache::CacheConfigError::Unsupported("memcached://x".into());
+/// assert!(e.to_string().contains("memcached://x"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum CacheConfigError {
+    /// A scheme Tandem has no store for.
+    #[error("TANDEM_CACHE_URL={0:?}: unsupported; use redis://host:port/db, or leave it unset for the in-memory cache")]
+    Unsupported(String),
+    /// A `redis://` URL while the `redis` feature of tandem is off.
+    #[error("TANDEM_CACHE_URL={0:?} needs tandem's `redis` feature")]
+    FeatureOff(String),
+    /// A URL the Redis client cannot parse.
+    #[error("TANDEM_CACHE_URL={url:?}: {reason}")]
+    BadUrl {
+        /// The URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A network store was created outside a Tokio runtime.
+    #[error("the Redis cache store must be opened inside a Tokio runtime")]
+    NoRuntime,
 }
 
 impl Default for Cache {
@@ -305,6 +362,39 @@ impl Cache {
         Self {
             store: Arc::new(store),
             refreshing: Arc::default(),
+        }
+    }
+
+    /// The cache `TANDEM_CACHE_URL` selects: unset or empty, the
+    /// in-memory default; `redis://…`, a [`RedisStore`](crate::RedisStore)
+    /// shared by every instance (feature `redis`, inside a Tokio runtime).
+    ///
+    /// ```
+    /// std::env::remove_var("TANDEM_CACHE_URL");
+    /// let cache = tandem::cache::Cache::from_env().unwrap();
+    /// ```
+    pub fn from_env() -> Result<Self, CacheConfigError> {
+        match std::env::var("TANDEM_CACHE_URL") {
+            Ok(url) if !url.trim().is_empty() => Self::from_url(url.trim()),
+            _ => Ok(Self::default()),
+        }
+    }
+
+    /// The cache for a store URL (see [`Cache::from_env`]).
+    ///
+    /// ```
+    /// assert!(tandem::cache::Cache::from_url("memcached://127.0.0.1").is_err());
+    /// ```
+    pub fn from_url(url: &str) -> Result<Self, CacheConfigError> {
+        let scheme = url.split("://").next().unwrap_or_default();
+        match scheme {
+            "redis" | "redis+unix" | "unix" => {
+                #[cfg(feature = "redis")]
+                return Ok(Self::new(crate::redis_store::RedisStore::open(url)?));
+                #[cfg(not(feature = "redis"))]
+                return Err(CacheConfigError::FeatureOff(url.to_string()));
+            }
+            _ => Err(CacheConfigError::Unsupported(url.to_string())),
         }
     }
 

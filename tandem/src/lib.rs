@@ -63,6 +63,8 @@
 //! - `ssr`: the server side (axum, leptos_axum).
 //! - `hydrate`: the browser, hydrating server-rendered HTML.
 //! - `csr`: the browser, as a client-only SPA (Trunk).
+//! - `redis`: `RedisStore`, a cache store shared by many instances
+//!   (selected by `TANDEM_CACHE_URL=redis://…`).
 //!
 //! ## Modules, in the order one mutation flows through them
 //!
@@ -73,8 +75,9 @@
 //! 4. `guard` (feature `ssr`): origin, method, size, type and argument
 //!    checks; `bind`: sealed arguments.
 //! 5. `server` and `effects` (feature `ssr`): the function runs and records
-//!    what it changed; `cache` applies it; the affected queries run again;
-//!    the answer is one [`flight::Envelope`].
+//!    what it changed; `cache` applies it (to memory, or to Redis and every
+//!    instance through `redis_store`); the affected queries run again; the
+//!    answer is one [`flight::Envelope`].
 //! 6. [`query`]: the client puts the fresh data in place.
 //! 7. [`hydration`]: submissions made before the wasm arrived are replayed.
 
@@ -94,6 +97,8 @@ pub mod hydration;
 pub mod optimistic;
 pub mod query;
 pub mod queue;
+#[cfg(feature = "redis")]
+pub mod redis_store;
 mod runtime;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -122,6 +127,8 @@ pub use hydration::{Runtime, HYDRATED_ATTRIBUTE};
 pub use optimistic::{use_optimistic, Optimistic};
 pub use query::{refresh_page, use_query, QueryResult};
 pub use queue::{DispatchQueue, Turn, WaitForTurn};
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStore;
 #[cfg(feature = "ssr")]
-pub use server::TandemServer;
+pub use server::{ConfigError, TandemServer};
 pub use transition::{use_transition, StartTransition};

@@ -37,7 +37,7 @@
 //! ```
 
 use crate::bind::{BindError, BindKey, Scope, FORGED, SCOPE};
-use crate::cache::{Cache, PagePath};
+use crate::cache::{Cache, CacheConfigError, PagePath};
 use crate::effects::EffectsRecord;
 use crate::flight::{
     decode_queries, path_of, Body as FlightBody, Envelope, FormPost, MountedQuery, QueryResult,
@@ -72,6 +72,22 @@ pub struct TandemServer {
     key: BindKey,
 }
 
+/// Why [`TandemServer::try_new`] refused the environment's configuration.
+///
+/// ```
+/// let e = tandem::ConfigError::from(tandem::BindError::MissingSecret);
+/// assert!(e.to_string().contains("TANDEM_SECRET"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `TANDEM_SECRET` is missing or unusable.
+    #[error(transparent)]
+    Secret(#[from] BindError),
+    /// `TANDEM_CACHE_URL` is unusable.
+    #[error(transparent)]
+    Cache(#[from] CacheConfigError),
+}
+
 /// Where server functions live (server_fn's default prefix): unknown paths
 /// under it get `404`.
 pub const SERVER_FN_PREFIX: &str = "/api/";
@@ -96,17 +112,21 @@ impl TandemServer {
         }
     }
 
-    /// A server, or why the configuration does not allow one (a release
-    /// build needs `TANDEM_SECRET`, the key of bound arguments).
+    /// A server, or why the configuration does not allow one: a release
+    /// build needs `TANDEM_SECRET` (the key of bound arguments), and
+    /// `TANDEM_CACHE_URL`, when set, must name a store Tandem has (see
+    /// [`Cache::from_env`]).
     ///
     /// ```no_run
+    /// # #[tokio::main] async fn main() {
     /// let tandem = tandem::TandemServer::try_new(|| {}).expect("configuration");
+    /// # }
     /// ```
-    pub fn try_new(context: impl Fn() + Send + Sync + 'static) -> Result<Self, BindError> {
+    pub fn try_new(context: impl Fn() + Send + Sync + 'static) -> Result<Self, ConfigError> {
         Ok(Self {
             context: Arc::new(context),
             functions: Arc::new(server_fn::axum::server_fn_paths().collect()),
-            cache: Cache::default(),
+            cache: Cache::from_env()?,
             guard: Arc::new(Guard::from_env()),
             key: BindKey::from_env()?,
         })

@@ -6,8 +6,11 @@
 //! - `cargo xtask build`: the release site (what `cargo leptos build --release` makes).
 //! - `cargo xtask test`: setup, Rust tests, release build, the Playwright suite
 //!   against the running server, the Trunk (client-only) build and its test.
+//! - `cargo xtask bench`: Tandem beside raw axum, plain Leptos and Next.js;
+//!   one table, written to `results/bench.{md,svg,json}`.
 //! - `cargo xtask fuzz [seconds]`: the decoders under libFuzzer (nightly).
 
+mod bench;
 mod build;
 mod fuzz;
 mod setup;
@@ -19,10 +22,13 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  setup [dev|test|all]  install the tools the command needs (default: all)
+  setup [dev|test|bench|all]
+                        install the tools the command needs (default: all)
   dev                   install what is missing, then `cargo leptos watch`
   build                 build the release site into target/site and target/release/server
   test                  install what is missing, run every test (Rust, browser, Trunk build)
+  bench                 measure Tandem, raw axum, plain Leptos and Next.js side by side
+                        (table printed, and written to results/bench.md, .svg, .json)
   fuzz [seconds]        fuzz the envelope and form decoders, each for [seconds] (default 60; nightly)
 ";
 
@@ -34,6 +40,7 @@ fn main() -> ExitCode {
                 None | Some("all") => setup::Purpose::All,
                 Some("dev") => setup::Purpose::Dev,
                 Some("test") => setup::Purpose::Test,
+                Some("bench") => setup::Purpose::Bench,
                 Some(other) => {
                     eprintln!("unknown setup target {other:?}\n\n{USAGE}");
                     return ExitCode::from(2);
@@ -44,6 +51,7 @@ fn main() -> ExitCode {
         Some("dev") => dev(),
         Some("build") => setup::run(setup::Purpose::Build).and_then(|_| build::release_site()),
         Some("test") => test::run(),
+        Some("bench") => bench::run(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()) {
             None => fuzz::run(60),
             Some(Ok(seconds)) => fuzz::run(seconds),

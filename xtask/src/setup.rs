@@ -14,8 +14,10 @@ pub enum Purpose {
     Dev,
     /// The release build only.
     Build,
-    /// Every test, browsers included.
+    /// Every test, browsers and Redis included.
     Test,
+    /// `cargo xtask bench`: the release build, Chromium, wrk.
+    Bench,
     /// All of the above.
     All,
 }
@@ -34,11 +36,25 @@ pub fn run(purpose: Purpose) -> Result<()> {
     if dev {
         cargo_leptos()?;
     }
-    if dev || test {
+    let bench = matches!(purpose, Purpose::Bench | Purpose::All);
+    if dev || test || bench {
         end2end_packages()?;
     }
+    // Debian's packages, in one apt run: the browser for the browser tests
+    // and the bench, redis-server for the many-instances tests, wrk for the
+    // bench's load.
+    let mut wanted: Vec<(&str, String)> = Vec::new();
+    if test || bench {
+        wanted.push(("chromium", chromium_path()));
+    }
     if test {
-        chromium()?;
+        wanted.push(("redis-server", "redis-server".into()));
+    }
+    if bench {
+        wanted.push(("wrk", "wrk".into()));
+    }
+    apt_packages(&wanted)?;
+    if test {
         trunk()?;
     }
     Ok(())
@@ -205,31 +221,54 @@ fn package_version(file: &std::path::Path, key: &str) -> Option<String> {
     Some(rest[..rest.find('"')?].to_string())
 }
 
-fn chromium() -> Result<()> {
-    if version_of(&chromium_path(), &["--version"]).is_some() {
+/// Installs the Debian packages whose program is missing: `(package,
+/// program)` pairs.
+fn apt_packages(wanted: &[(&str, String)]) -> Result<()> {
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(_, program)| !runs(program))
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    timed("installing Chromium from Debian (apt-get; ~2 min)", || {
-        let sudo = !is_root();
-        let apt = |args: &[&str]| {
-            let (program, rest): (&str, Vec<&str>) = if sudo {
-                (
-                    "sudo",
-                    std::iter::once("apt-get")
-                        .chain(args.iter().copied())
-                        .collect(),
-                )
-            } else {
-                ("apt-get", args.to_vec())
+    timed(
+        &format!(
+            "installing {} from Debian (apt-get; ~2 min)",
+            missing.join(", ")
+        ),
+        || {
+            let sudo = !is_root();
+            let apt = |args: &[&str]| {
+                let (program, rest): (&str, Vec<&str>) = if sudo {
+                    (
+                        "sudo",
+                        std::iter::once("apt-get")
+                            .chain(args.iter().copied())
+                            .collect(),
+                    )
+                } else {
+                    ("apt-get", args.to_vec())
+                };
+                cmd(program)
+                    .args(rest)
+                    .env("DEBIAN_FRONTEND", "noninteractive")
+                    .status_ok()
             };
-            cmd(program)
-                .args(rest)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status_ok()
-        };
-        apt(&["update", "-qq"])?;
-        apt(&["install", "-y", "-qq", "chromium"])
-    })
+            apt(&["update", "-qq"])?;
+            let mut args = vec!["install", "-y", "-qq"];
+            args.extend(&missing);
+            apt(&args)
+        },
+    )
+}
+
+/// Whether `program` is installed (found on PATH, or at that path).
+fn runs(program: &str) -> bool {
+    if program.contains('/') {
+        return std::path::Path::new(program).is_file();
+    }
+    std::env::split_paths(&util::tool_path()).any(|dir| dir.join(program).is_file())
 }
 
 /// The browser the tests drive: `CHROMIUM_PATH`, or Debian's.

@@ -23,10 +23,20 @@ pub fn run() -> Result<()> {
 
     timed("Rust tests (cargo test --workspace)", || {
         cmd("cargo")
-            .args(["test", "--workspace"])
+            .args(["test", "--workspace", "--", "--skip", "many_instances_"])
             .current_dir(&root)
             .status_ok()
     })?;
+    timed(
+        "many instances: redis-server and two demo servers on one database",
+        || {
+            cmd("cargo")
+                .args(["test", "-p", "server", "--test", "scale_out"])
+                .args(["--", "--nocapture", "many_instances_"])
+                .current_dir(&root)
+                .status_ok()
+        },
+    )?;
     timed(
         "tandem's browser features compile for wasm32 (hydrate, csr)",
         || {
@@ -103,7 +113,7 @@ fn playwright(project: &str, env: &[(&str, &str)]) -> Result<()> {
 }
 
 /// A child process killed when dropped.
-struct Guard(Child);
+pub struct Guard(pub Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -114,7 +124,7 @@ impl Drop for Guard {
 
 /// The release server, on a port the OS picked, with its own database.
 pub struct Server {
-    _child: Guard,
+    child: Guard,
     pub url: String,
     pub log: PathBuf,
 }
@@ -140,11 +150,12 @@ impl Server {
             .map_err(|e| Error(format!("cannot start the server: {e}")))?;
         let mut child = Guard(child);
         let url = wait_for_line(&mut child.0, &log, "listening on ", Duration::from_secs(60))?;
-        Ok(Server {
-            _child: child,
-            url,
-            log,
-        })
+        Ok(Server { child, url, log })
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.0.id()
     }
 }
 
@@ -199,7 +210,7 @@ impl TrunkServe {
 }
 
 /// A fresh 32-byte key, base64, for the test server.
-fn test_secret() -> String {
+pub fn test_secret() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut bytes = [0u8; 32];
     if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
@@ -217,7 +228,7 @@ fn test_secret() -> String {
     out
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }
@@ -225,7 +236,12 @@ fn free_port() -> Result<u16> {
 /// Copies the child's stdout and stderr into `log` and waits for a line
 /// containing `marker`. Returns the `http://…` URL on that line, if any, or
 /// the line itself.
-fn wait_for_line(child: &mut Child, log: &Path, marker: &str, timeout: Duration) -> Result<String> {
+pub fn wait_for_line(
+    child: &mut Child,
+    log: &Path,
+    marker: &str,
+    timeout: Duration,
+) -> Result<String> {
     let file = std::fs::File::create(log)?;
     let (tx, rx) = mpsc::channel::<String>();
     let streams: Vec<Box<dyn std::io::Read + Send>> = [
