@@ -14,6 +14,8 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use shared::store::Store;
 use tandem::TandemServer;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +71,7 @@ async fn run() -> Result<(), StartError> {
             let options = options.clone();
             move || shell(options.clone())
         })
+        .nest_service(&format!("/{}", options.site_pkg_dir), bundle(&options))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options.clone());
     let app = Router::new()
@@ -76,7 +79,10 @@ async fn run() -> Result<(), StartError> {
         .layer(axum::middleware::from_fn_with_state(
             tandem,
             TandemServer::middleware,
-        ));
+        ))
+        // Pages and server function answers, compressed when they are worth
+        // it (tower-http skips tiny bodies and already encoded ones).
+        .layer(CompressionLayer::new());
 
     let addr = options.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -96,6 +102,20 @@ async fn run() -> Result<(), StartError> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartError::Serve)
+}
+
+/// The wasm, JS and CSS. In production (`LEPTOS_ENV=PROD`), the `.br` or
+/// `.gz` file `cargo xtask build` writes beside each one, when the browser
+/// accepts it; in development (where `cargo leptos watch` rewrites the
+/// files but not those) the files themselves, compressed on the fly by the
+/// compression layer.
+fn bundle(options: &LeptosOptions) -> ServeDir {
+    let dir = ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir));
+    if options.env == leptos::config::Env::PROD {
+        dir.precompressed_br().precompressed_gzip()
+    } else {
+        dir
+    }
 }
 
 async fn shutdown_signal() {
