@@ -13,7 +13,9 @@
 //! invalidations to replay, and reconnects in the background. Back on
 //! Redis it replays them (and publishes them), drops its memory (it may
 //! have missed other instances' invalidations) and logs that too. Entries
-//! are never served past their lifetime, from Redis or from memory.
+//! are never served past their lifetime, from Redis or from memory. An
+//! error Redis answers with (a key of another type, out of memory) fails
+//! that one command, logged, and is not taken for a lost connection.
 //!
 //! Select it with `TANDEM_CACHE_URL=redis://host:port/db` (see
 //! [`Cache::from_env`](crate::cache::Cache::from_env)), or build it:
@@ -39,7 +41,6 @@ use crate::cache::{
 use futures::StreamExt;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, Script};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -114,6 +115,56 @@ impl Op {
     }
 }
 
+/// The connection to Redis.
+#[derive(Default)]
+struct Link {
+    /// `None` while Redis is away.
+    conn: Option<MultiplexedConnection>,
+    /// Counts connections, so that a late failure on an old one does not
+    /// drop a newer one.
+    generation: u64,
+    /// Whether a task is connecting (one at a time).
+    reconnecting: bool,
+}
+
+/// Why a command failed.
+#[derive(Debug)]
+enum Failure {
+    /// The connection: an I/O error, a dropped or refused connection, or
+    /// no answer in time. The instance falls back to memory.
+    Link(String),
+    /// Redis answered with an error: this command failed, the connection
+    /// is fine.
+    Command(String),
+}
+
+impl Failure {
+    fn of(e: redis::RedisError) -> Self {
+        if e.is_io_error()
+            || e.is_connection_dropped()
+            || e.is_connection_refusal()
+            || e.is_timeout()
+            || e.is_unrecoverable_error()
+        {
+            Failure::Link(e.to_string())
+        } else {
+            Failure::Command(e.to_string())
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Link(e) | Failure::Command(e) => f.write_str(e),
+        }
+    }
+}
+
+/// The longest TTL given to an entry in Redis (ten years): a longer
+/// lifetime is out of `PEXPIRE`'s range.
+const MAX_TTL_MS: u64 = 10 * 365 * 24 * 60 * 60 * 1000;
+
 /// Invalidations made while Redis was away, in order.
 #[derive(Default)]
 struct Pending {
@@ -141,11 +192,13 @@ struct Inner {
     id: String,
     timeout: Duration,
     local: MemoryStore,
-    /// The live connection; `None` while Redis is away.
-    conn: Mutex<Option<MultiplexedConnection>>,
-    /// Guarded by the same order as `conn`: take `pending`, then `conn`.
+    /// The connection, and whether one is being made. Locks are taken in
+    /// this order: `pending`, then `link`.
+    link: Mutex<Link>,
     pending: Mutex<Pending>,
-    reconnecting: AtomicBool,
+    runtime: tokio::runtime::Handle,
+    /// The background tasks, stopped when the store goes.
+    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
     put: Script,
     mark_stale: Script,
     expire: Script,
@@ -186,15 +239,16 @@ impl RedisStore {
                 id: format!("{:x}-{:x}", std::process::id(), nanos),
                 timeout: DEFAULT_TIMEOUT,
                 local: MemoryStore::new(DEFAULT_CAPACITY),
-                conn: Mutex::new(None),
+                link: Mutex::new(Link::default()),
                 pending: Mutex::new(Pending::default()),
-                reconnecting: AtomicBool::new(false),
+                runtime,
+                tasks: Mutex::new(Vec::new()),
                 put: Script::new(PUT),
                 mark_stale: Script::new(MARK_STALE),
                 expire: Script::new(EXPIRE),
             }),
         };
-        store.start(&runtime);
+        store.inner.start();
         Ok(store)
     }
 
@@ -245,7 +299,7 @@ impl RedisStore {
     /// # }
     /// ```
     pub fn is_connected(&self) -> bool {
-        lock(&self.inner.conn).is_some()
+        lock(&self.inner.link).conn.is_some()
     }
 
     /// Rebuilds the shared state with one setting changed; the background
@@ -259,30 +313,88 @@ impl RedisStore {
             id: old.id.clone(),
             timeout: old.timeout,
             local: MemoryStore::new(old.local.capacity()),
-            conn: Mutex::new(None),
+            link: Mutex::new(Link::default()),
             pending: Mutex::new(Pending::default()),
-            reconnecting: AtomicBool::new(false),
+            runtime: old.runtime.clone(),
+            tasks: Mutex::new(Vec::new()),
             put: Script::new(PUT),
             mark_stale: Script::new(MARK_STALE),
             expire: Script::new(EXPIRE),
         };
         change(&mut inner);
+        // The old one's tasks stop when it is dropped, at the end of this.
         let store = Self {
             inner: Arc::new(inner),
         };
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            store.start(&runtime);
-        }
+        store.inner.start();
         store
     }
 
+    fn connection(&self) -> Option<(MultiplexedConnection, u64)> {
+        let link = lock(&self.inner.link);
+        link.conn.clone().map(|c| (c, link.generation))
+    }
+
+    async fn invalidate(&self, op: Op, tag: &str) {
+        match op {
+            Op::Stale => self.inner.local.mark_stale_now(tag),
+            Op::Expire => self.inner.local.expire_now(tag),
+        }
+        let (conn, generation) = {
+            let mut pending = lock(&self.inner.pending);
+            match self.connection() {
+                Some(live) => live,
+                None => {
+                    pending.push(op, tag);
+                    return;
+                }
+            }
+        };
+        match self.inner.send(conn, op, tag).await {
+            Ok(()) => {}
+            Err(Failure::Link(e)) => {
+                lock(&self.inner.pending).push(op, tag);
+                self.inner.lost(generation, &e);
+            }
+            Err(Failure::Command(e)) => leptos::logging::error!(
+                "tandem: Redis refused to {} the tag {tag:?}: {e}",
+                op.name()
+            ),
+        }
+    }
+}
+
+impl Pending {
+    fn push(&mut self, op: Op, tag: &str) {
+        if self.ops.iter().any(|(o, t)| *o == op && t == tag) {
+            return;
+        }
+        if self.ops.len() >= MAX_PENDING {
+            self.overflowed = true;
+            self.ops.clear();
+        }
+        if !self.overflowed {
+            self.ops.push((op, tag.to_string()));
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for task in lock(&self.tasks).drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl Inner {
     /// Starts the connection and the listener for other instances'
-    /// invalidations. Both hold only a weak reference: they end with the
-    /// store.
-    fn start(&self, runtime: &tokio::runtime::Handle) {
-        self.reconnect_in_background(runtime, true);
-        let weak = Arc::downgrade(&self.inner);
-        runtime.spawn(async move {
+    /// invalidations. Both hold only a weak reference, and stop when the
+    /// store is dropped.
+    fn start(self: &Arc<Self>) {
+        self.reconnect(true);
+        let weak = Arc::downgrade(self);
+        let listener = self.runtime.spawn(async move {
             let mut delay = Duration::from_millis(100);
             loop {
                 let Some(inner) = weak.upgrade() else { return };
@@ -307,103 +419,72 @@ impl RedisStore {
                 delay = (delay * 2).min(Duration::from_secs(2));
             }
         });
+        lock(&self.tasks).push(listener.abort_handle());
     }
 
-    /// Connects in the background, once at a time, until Redis answers;
-    /// then replays what was invalidated meanwhile.
-    fn reconnect_in_background(&self, runtime: &tokio::runtime::Handle, first: bool) {
-        if self.inner.reconnecting.swap(true, Ordering::SeqCst) {
-            return;
+    /// Connects in the background, one task at a time, until Redis answers;
+    /// the task replays what was invalidated meanwhile and goes live.
+    fn reconnect(self: &Arc<Self>, first: bool) {
+        {
+            let mut link = lock(&self.link);
+            if link.reconnecting {
+                return;
+            }
+            link.reconnecting = true;
         }
-        let weak = Arc::downgrade(&self.inner);
-        runtime.spawn(async move {
+        let weak = Arc::downgrade(self);
+        let task = self.runtime.spawn(async move {
             let mut delay = Duration::from_millis(50);
             let mut told = false;
             loop {
                 let Some(inner) = weak.upgrade() else { return };
                 match inner.try_connect().await {
                     Ok(()) => {
-                        if told || !first {
-                            leptos::logging::log!("tandem: reconnected to the Redis cache at {}", inner.url);
-                        }
-                        inner.reconnecting.store(false, Ordering::SeqCst);
+                        let again = if first { "" } else { "re" };
+                        leptos::logging::log!(
+                            "tandem: {again}connected to the Redis cache at {}",
+                            inner.url
+                        );
                         return;
                     }
-                    Err(e) => {
-                        if first && !told {
-                            leptos::logging::warn!(
-                                "tandem: cannot reach the Redis cache at {} ({e}); serving from this \
-                                 instance's memory and retrying",
-                                inner.url
-                            );
-                        }
+                    Err(e) if !told => {
+                        leptos::logging::warn!(
+                            "tandem: cannot reach the Redis cache at {} ({e}); serving from this \
+                             instance's memory and retrying",
+                            inner.url
+                        );
                         told = true;
                     }
+                    Err(_) => {}
                 }
                 drop(inner);
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(2));
             }
         });
+        let mut tasks = lock(&self.tasks);
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task.abort_handle());
     }
 
-    /// Redis failed or did not answer: serve from memory, reconnect.
-    fn lost(&self, why: &str) {
-        let was_up = lock(&self.inner.conn).take().is_some();
-        if was_up {
-            leptos::logging::warn!(
-                "tandem: lost the Redis cache at {} ({why}); serving from this instance's \
-                 memory until it is back",
-                self.inner.url
-            );
-        }
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            self.reconnect_in_background(&runtime, false);
-        }
-    }
-
-    fn connection(&self) -> Option<MultiplexedConnection> {
-        lock(&self.inner.conn).clone()
-    }
-
-    async fn invalidate(&self, op: Op, tag: &str) {
-        match op {
-            Op::Stale => self.inner.local.mark_stale_now(tag),
-            Op::Expire => self.inner.local.expire_now(tag),
-        }
-        let conn = {
-            let mut pending = lock(&self.inner.pending);
-            match self.connection() {
-                Some(conn) => conn,
-                None => {
-                    pending.push(op, tag);
-                    return;
-                }
+    /// The connection of `generation` failed: serve from memory and
+    /// reconnect (unless a newer connection is already live).
+    fn lost(self: &Arc<Self>, generation: u64, why: &str) {
+        {
+            let mut link = lock(&self.link);
+            if link.generation != generation || link.conn.is_none() {
+                return;
             }
-        };
-        if let Err(e) = self.inner.send(conn, op, tag).await {
-            lock(&self.inner.pending).push(op, tag);
-            self.lost(&e);
+            link.conn = None;
         }
+        leptos::logging::warn!(
+            "tandem: lost the Redis cache at {} ({why}); serving from this instance's memory \
+             until it is back",
+            self.url
+        );
+        self.reconnect(false);
     }
-}
 
-impl Pending {
-    fn push(&mut self, op: Op, tag: &str) {
-        if self.ops.iter().any(|(o, t)| *o == op && t == tag) {
-            return;
-        }
-        if self.ops.len() >= MAX_PENDING {
-            self.overflowed = true;
-            self.ops.clear();
-        }
-        if !self.overflowed {
-            self.ops.push((op, tag.to_string()));
-        }
-    }
-}
-
-impl Inner {
     fn channel(&self) -> String {
         format!("{}invalidate", self.prefix)
     }
@@ -434,8 +515,10 @@ impl Inner {
                 if pending.ops.is_empty() && !pending.overflowed {
                     // Other instances' invalidations may have been missed.
                     self.local.clear();
-                    *lock(&self.conn) = Some(conn);
-                    drop(pending);
+                    let mut link = lock(&self.link);
+                    link.conn = Some(conn);
+                    link.generation += 1;
+                    link.reconnecting = false;
                     return Ok(());
                 }
                 continue;
@@ -453,37 +536,47 @@ impl Inner {
         }
     }
 
+    /// Sends the kept invalidations. One Redis refuses is logged and
+    /// dropped (it would be refused again); a lost connection stops the
+    /// replay, to be tried again.
     async fn replay(&self, conn: MultiplexedConnection, pending: &Pending) -> Result<(), String> {
+        let stop = |failure: Failure| match failure {
+            Failure::Link(e) => Err(e),
+            Failure::Command(e) => {
+                leptos::logging::error!("tandem: Redis refused a kept invalidation: {e}");
+                Ok(())
+            }
+        };
         if pending.overflowed {
-            self.clear_prefix(conn.clone()).await?;
+            if let Err(failure) = self.clear_prefix(conn.clone()).await {
+                stop(failure)?;
+            }
         }
         for (op, tag) in &pending.ops {
-            self.send(conn.clone(), *op, tag).await?;
+            if let Err(failure) = self.send(conn.clone(), *op, tag).await {
+                stop(failure)?;
+            }
         }
         Ok(())
     }
 
     /// Deletes every key under the prefix (after too many invalidations
     /// were missed to replay them one by one).
-    async fn clear_prefix(&self, mut conn: MultiplexedConnection) -> Result<(), String> {
+    async fn clear_prefix(&self, mut conn: MultiplexedConnection) -> Result<(), Failure> {
         let pattern = format!("{}*", glob_escape(&self.prefix));
         let mut cursor: u64 = 0;
         loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor)
                 .arg("MATCH")
                 .arg(&pattern)
                 .arg("COUNT")
-                .arg(500)
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
+                .arg(500);
+            let (next, keys): (u64, Vec<String>) = self.within(scan.query_async(&mut conn)).await?;
             if !keys.is_empty() {
-                redis::cmd("DEL")
-                    .arg(&keys)
-                    .query_async::<()>(&mut conn)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let mut del = redis::cmd("DEL");
+                del.arg(&keys);
+                self.within(del.query_async::<()>(&mut conn)).await?;
             }
             if next == 0 {
                 return Ok(());
@@ -493,7 +586,12 @@ impl Inner {
     }
 
     /// Applies an invalidation in Redis and publishes it.
-    async fn send(&self, mut conn: MultiplexedConnection, op: Op, tag: &str) -> Result<(), String> {
+    async fn send(
+        &self,
+        mut conn: MultiplexedConnection,
+        op: Op,
+        tag: &str,
+    ) -> Result<(), Failure> {
         let script = match op {
             Op::Stale => &self.mark_stale,
             Op::Expire => &self.expire,
@@ -514,11 +612,14 @@ impl Inner {
     async fn within<T>(
         &self,
         call: impl std::future::Future<Output = redis::RedisResult<T>>,
-    ) -> Result<T, String> {
+    ) -> Result<T, Failure> {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no answer within {:?}", self.timeout)),
+            Ok(Err(e)) => Err(Failure::of(e)),
+            Err(_) => Err(Failure::Link(format!(
+                "no answer within {:?}",
+                self.timeout
+            ))),
         }
     }
 
@@ -554,7 +655,7 @@ fn glob_escape(s: &str) -> String {
 impl CacheStore for RedisStore {
     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Entry>> {
         Box::pin(async move {
-            let Some(mut conn) = self.connection() else {
+            let Some((mut conn, generation)) = self.connection() else {
                 return self.inner.local.get_now(key);
             };
             let mut command = redis::cmd("HMGET");
@@ -577,9 +678,18 @@ impl CacheStore for RedisStore {
                     }
                     entry
                 }
-                Err(e) => {
-                    self.lost(&e);
+                Err(Failure::Link(e)) => {
+                    self.inner.lost(generation, &e);
                     self.inner.local.get_now(key)
+                }
+                // Not a value this store wrote (or Redis refused the read):
+                // a miss, so the value is fetched again and put back.
+                Err(Failure::Command(e)) => {
+                    leptos::logging::warn!(
+                        "tandem: reading the cache entry {key:?} from Redis: {e}"
+                    );
+                    self.inner.local.remove_now(key);
+                    None
                 }
             }
         })
@@ -588,10 +698,10 @@ impl CacheStore for RedisStore {
     fn put<'a>(&'a self, key: &'a str, entry: Entry) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             self.inner.local.put_now(key, entry.clone());
-            let Some(mut conn) = self.connection() else {
+            let Some((mut conn, generation)) = self.connection() else {
                 return;
             };
-            let ttl = entry.remaining_ms();
+            let ttl = entry.remaining_ms().min(MAX_TTL_MS);
             if ttl == 0 {
                 return;
             }
@@ -603,8 +713,12 @@ impl CacheStore for RedisStore {
                 call.key(self.inner.tag_key(tag));
             }
             call.arg(json).arg(ttl).arg(key);
-            if let Err(e) = self.inner.within(call.invoke_async::<i64>(&mut conn)).await {
-                self.lost(&e);
+            match self.inner.within(call.invoke_async::<i64>(&mut conn)).await {
+                Ok(_) => {}
+                Err(Failure::Link(e)) => self.inner.lost(generation, &e),
+                Err(Failure::Command(e)) => {
+                    leptos::logging::warn!("tandem: Redis refused the cache entry {key:?}: {e}")
+                }
             }
         })
     }
@@ -624,27 +738,41 @@ mod tests {
     //! installs it), started on a free port for each test.
     use super::*;
     use crate::cache::Cache;
+    use std::path::PathBuf;
     use std::process::{Child, Command, Stdio};
 
-    pub(crate) struct RedisServer {
-        pub port: u16,
+    /// A redis-server whose data lives in its own folder, so that a restart
+    /// on the same port and folder finds what `SAVE` wrote.
+    struct RedisServer {
+        port: u16,
+        dir: PathBuf,
         child: Child,
     }
 
     impl RedisServer {
-        pub fn start_on(port: u16) -> Self {
+        fn start() -> Self {
+            let port = free_port();
+            let dir =
+                std::env::temp_dir().join(format!("tandem-redis-{}-{port}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("redis dir");
+            Self::start_in(port, dir)
+        }
+
+        fn start_in(port: u16, dir: PathBuf) -> Self {
             let child =
                 Command::new(std::env::var("REDIS_SERVER").unwrap_or("redis-server".into()))
+                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                     .args([
-                        "--port",
-                        &port.to_string(),
-                        "--bind",
-                        "127.0.0.1",
                         "--save",
                         "",
                         "--appendonly",
                         "no",
+                        "--dbfilename",
+                        "dump.rdb",
                     ])
+                    .arg("--dir")
+                    .arg(&dir)
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
@@ -657,18 +785,23 @@ mod tests {
                 );
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Self { port, child }
+            Self { port, dir, child }
         }
 
-        pub fn start() -> Self {
-            Self::start_on(free_port())
-        }
-
-        pub fn url(&self) -> String {
+        fn url(&self) -> String {
             format!("redis://127.0.0.1:{}/", self.port)
         }
 
-        pub fn kill(&mut self) {
+        async fn command<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> T {
+            let client = Client::open(self.url()).expect("url");
+            let mut conn = client
+                .get_multiplexed_async_connection()
+                .await
+                .expect("connect");
+            cmd.query_async(&mut conn).await.expect("command")
+        }
+
+        fn kill(&mut self) {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
@@ -688,13 +821,27 @@ mod tests {
     }
 
     async fn connected(store: &RedisStore) {
-        for _ in 0..200 {
+        for _ in 0..500 {
             if store.is_connected() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("the store did not connect to Redis");
+    }
+
+    /// Waits until `n` listeners are subscribed to the store's channel.
+    async fn subscribed(redis: &RedisServer, store: &RedisStore, n: i64) {
+        for _ in 0..500 {
+            let mut cmd = redis::cmd("PUBSUB");
+            cmd.arg("NUMSUB").arg(store.inner.channel());
+            let (_, count): (String, i64) = redis.command(&cmd).await;
+            if count >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the listeners did not subscribe");
     }
 
     fn entry(v: &str, tags: &[&str]) -> Entry {
@@ -730,12 +877,11 @@ mod tests {
         let b = RedisStore::open(&redis.url()).unwrap();
         connected(&a).await;
         connected(&b).await;
-        // Give b's listener time to subscribe.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        subscribed(&redis, &b, 2).await;
         b.put("k", entry("v", &["t"])).await;
         assert!(b.inner.local.get_now("k").is_some());
         a.expire("t").await;
-        for _ in 0..100 {
+        for _ in 0..200 {
             if b.inner.local.get_now("k").is_none() {
                 return;
             }
@@ -746,43 +892,97 @@ mod tests {
 
     #[tokio::test]
     async fn without_redis_it_serves_from_memory_and_replays_on_return() {
-        let mut redis = RedisServer::start();
-        let port = redis.port;
+        let redis = RedisServer::start();
         let a = RedisStore::open(&redis.url())
             .unwrap()
             .with_timeout(Duration::from_millis(200));
-        let b = RedisStore::open(&redis.url()).unwrap();
         connected(&a).await;
-        connected(&b).await;
         a.put("price", entry("1", &["price"])).await;
-
+        a.put("other", entry("2", &["other"])).await;
+        // Redis keeps both entries across the restart.
+        let _: () = redis.command(&redis::cmd("SAVE")).await;
+        let mut redis = redis;
         redis.kill();
+
         // a notices on its next command and falls back to memory.
         assert_eq!(a.get("price").await.map(|e| e.value), Some("1".into()));
-        assert_eq!(a.get("price").await.map(|e| e.value), Some("1".into()));
         assert!(!a.is_connected());
+        assert_eq!(a.get("price").await.map(|e| e.value), Some("1".into()));
         // Its own invalidation applies at once, and is kept for Redis.
         a.expire("price").await;
         assert_eq!(a.get("price").await, None);
 
-        // Redis comes back empty here, so put the old entry back as if it
-        // had kept its data: the replay must remove it.
-        let _redis = RedisServer::start_on(port);
-        let direct = RedisStore::open(&format!("redis://127.0.0.1:{port}/")).unwrap();
-        connected(&direct).await;
-        direct.put("price", entry("1", &["price"])).await;
+        // Redis comes back with the old entries: the replay removes the one
+        // a expired while it was away, and only that one.
+        let redis = RedisServer::start_in(redis.port, redis.dir.clone());
         connected(&a).await;
-        connected(&b).await;
-        assert_eq!(b.get("price").await, None, "a's expire was replayed");
+        let mut exists = redis::cmd("EXISTS");
+        exists.arg(a.inner.entry_key("price"));
+        assert_eq!(
+            redis.command::<i64>(&exists).await,
+            0,
+            "a's expire was replayed"
+        );
+        let mut exists = redis::cmd("EXISTS");
+        exists.arg(a.inner.entry_key("other"));
+        assert_eq!(
+            redis.command::<i64>(&exists).await,
+            1,
+            "the other entry is kept"
+        );
+        assert_eq!(a.get("other").await.map(|e| e.value), Some("2".into()));
+    }
+
+    #[tokio::test]
+    async fn a_late_failure_on_an_old_connection_keeps_the_new_one() {
+        let redis = RedisServer::start();
+        let a = RedisStore::open(&redis.url()).unwrap();
+        connected(&a).await;
+        let (_, old) = a.connection().expect("live");
+        // Lose it, and let the reconnect bring a new one.
+        a.inner.lost(old, "test");
+        connected(&a).await;
+        let (_, new) = a.connection().expect("live again");
+        assert!(new > old);
+        // The old connection's failure, reported late, changes nothing.
+        a.inner.lost(old, "late");
+        assert!(a.is_connected());
+        // And the new one still reconnects when it fails itself.
+        a.inner.lost(new, "test");
+        connected(&a).await;
+    }
+
+    #[tokio::test]
+    async fn a_value_redis_refuses_is_a_miss_not_a_lost_connection() {
+        let redis = RedisServer::start();
+        let a = RedisStore::open(&redis.url()).unwrap();
+        connected(&a).await;
+        // A key of the wrong type where an entry should be.
+        let mut set = redis::cmd("SET");
+        set.arg(a.inner.entry_key("k")).arg("not a hash");
+        let _: () = redis.command(&set).await;
+        assert_eq!(a.get("k").await, None);
+        assert!(a.is_connected());
+        // A lifetime past PEXPIRE's range is capped, not refused.
+        a.put(
+            "long",
+            Entry::new("1".into(), vec!["t".into()], Duration::MAX),
+        )
+        .await;
+        assert!(a.is_connected());
+        let mut ttl = redis::cmd("PTTL");
+        ttl.arg(a.inner.entry_key("long"));
+        assert!(redis.command::<i64>(&ttl).await > 0);
     }
 
     #[tokio::test]
     async fn cache_reads_through_redis_across_instances() {
         let redis = RedisServer::start();
-        let a = Cache::new(RedisStore::open(&redis.url()).unwrap());
+        let a_store = RedisStore::open(&redis.url()).unwrap();
         let b_store = RedisStore::open(&redis.url()).unwrap();
+        connected(&a_store).await;
         connected(&b_store).await;
-        let b = Cache::new(b_store);
+        let (a, b) = (Cache::new(a_store), Cache::new(b_store));
         let read = |cache: &Cache, n: i64| {
             let cache = cache.clone();
             async move {
@@ -794,8 +994,6 @@ mod tests {
                     .unwrap()
             }
         };
-        // Let a connect too.
-        tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(read(&a, 1).await, 1);
         assert_eq!(read(&b, 2).await, 1, "b reads a's entry");
         a.apply(&crate::flight::Effects {

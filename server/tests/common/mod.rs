@@ -81,6 +81,7 @@ pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Server {
         if let Some(url) = line.split("listening on http://").nth(1) {
             break url.trim().to_string();
         }
+        log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
     };
     let out_log = log.clone();
     std::thread::spawn(move || {
