@@ -154,7 +154,41 @@ pub trait CacheStore: Send + Sync + 'static {
     fn mark_stale<'a>(&'a self, tag: &'a str) -> StoreFuture<'a, ()>;
     /// Removes every entry tagged `tag`.
     fn expire<'a>(&'a self, tag: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Where the invalidations of `tags` stand, taken before a value is
+    /// fetched, for [`put_since`](CacheStore::put_since). The default has
+    /// no mark: `put_since` is then a plain `put`.
+    fn mark<'a>(&'a self, tags: &'a [String]) -> StoreFuture<'a, Mark> {
+        let _ = tags;
+        Box::pin(std::future::ready(Mark::default()))
+    }
+
+    /// Stores an entry fetched after `mark` was taken, unless one of its
+    /// tags was invalidated since: a value read before an invalidation
+    /// must not be put back after it.
+    fn put_since<'a>(&'a self, key: &'a str, entry: Entry, mark: Mark) -> StoreFuture<'a, ()> {
+        let _ = mark;
+        self.put(key, entry)
+    }
 }
+
+/// Where a store's invalidations stood when a fetch began (see
+/// [`CacheStore::mark`]). Empty: no check.
+///
+/// ```
+/// use tandem::cache::{CacheStore, Entry, MemoryStore};
+/// # futures::executor::block_on(async {
+/// let store = MemoryStore::new(10);
+/// let tags = vec!["t".to_string()];
+/// let mark = store.mark(&tags).await;
+/// store.expire("t").await; // while the value was being fetched
+/// let e = Entry::new("old".into(), tags.clone(), std::time::Duration::from_secs(60));
+/// store.put_since("k", e, mark).await;
+/// assert!(store.get("k").await.is_none());
+/// # });
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mark(pub(crate) Vec<u64>);
 
 /// What [`CacheStore`] methods return.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -182,6 +216,9 @@ pub struct MemoryStore {
 struct Lru {
     entries: HashMap<String, (Entry, u64)>,
     clock: u64,
+    /// Counts invalidations, for marks (one count for every tag: a put is
+    /// refused after any invalidation, which only costs a cache fill).
+    invalidations: u64,
 }
 
 impl MemoryStore {
@@ -248,6 +285,15 @@ impl CacheStore for MemoryStore {
         self.expire_now(tag);
         Box::pin(std::future::ready(()))
     }
+
+    fn mark<'a>(&'a self, _tags: &'a [String]) -> StoreFuture<'a, Mark> {
+        Box::pin(std::future::ready(self.mark_now()))
+    }
+
+    fn put_since<'a>(&'a self, key: &'a str, entry: Entry, mark: Mark) -> StoreFuture<'a, ()> {
+        self.put_since_now(key, entry, &mark);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 impl MemoryStore {
@@ -282,7 +328,9 @@ impl MemoryStore {
     }
 
     pub(crate) fn mark_stale_now(&self, tag: &str) {
-        for (entry, _) in self.lock().entries.values_mut() {
+        let mut lru = self.lock();
+        lru.invalidations += 1;
+        for (entry, _) in lru.entries.values_mut() {
             if entry.tags.iter().any(|t| t == tag) {
                 entry.stale = true;
             }
@@ -290,9 +338,24 @@ impl MemoryStore {
     }
 
     pub(crate) fn expire_now(&self, tag: &str) {
-        self.lock()
-            .entries
+        let mut lru = self.lock();
+        lru.invalidations += 1;
+        lru.entries
             .retain(|_, (entry, _)| !entry.tags.iter().any(|t| t == tag));
+    }
+
+    pub(crate) fn mark_now(&self) -> Mark {
+        Mark(vec![self.lock().invalidations])
+    }
+
+    pub(crate) fn put_since_now(&self, key: &str, entry: Entry, mark: &Mark) {
+        let invalidated = {
+            let lru = self.lock();
+            mark.0.first().is_some_and(|&m| m != lru.invalidations)
+        };
+        if !invalidated {
+            self.put_now(key, entry);
+        }
     }
 
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
@@ -457,10 +520,13 @@ impl Cache {
                 return Ok(value);
             }
         }
+        // Taken before the fetch: if a tag is invalidated while the value
+        // is read, the value is served but not cached.
+        let mark = self.store.mark(&all_tags).await;
         let value = fetch().await?;
         if let Ok(json) = serde_json::to_string(&value) {
             self.store
-                .put(key, Entry::new(json, all_tags, lifetime))
+                .put_since(key, Entry::new(json, all_tags, lifetime), mark)
                 .await;
         }
         Ok(value)
@@ -489,11 +555,12 @@ impl Cache {
         let cache = self.clone();
         let key = key.to_string();
         let refresh = async move {
+            let mark = cache.store.mark(&tags).await;
             if let Ok(value) = fetch().await {
                 if let Ok(json) = serde_json::to_string(&value) {
                     cache
                         .store
-                        .put(&key, Entry::new(json, tags, lifetime))
+                        .put_since(&key, Entry::new(json, tags, lifetime), mark)
                         .await;
                 }
             }
@@ -658,6 +725,37 @@ mod tests {
         };
         assert_eq!(read_short(fetch.clone()), 1);
         assert_eq!(read_short(fetch.clone()), 2);
+    }
+
+    #[test]
+    fn a_value_read_before_an_invalidation_is_not_cached_after_it() {
+        let cache = Cache::default();
+        let store = cache.clone();
+        // The fetch reads the old value, then the tag is invalidated
+        // before the fetch returns.
+        let racing = move || {
+            let store = store.clone();
+            async move {
+                store
+                    .apply(&crate::flight::Effects {
+                        updated_tags: vec!["price".into()],
+                        ..Default::default()
+                    })
+                    .await;
+                Ok::<i64, ()>(1)
+            }
+        };
+        assert_eq!(
+            futures::executor::block_on(cache.read("price", &["price"], None, None, racing))
+                .unwrap(),
+            1
+        );
+        // Not cached: the next read fetches.
+        let (_, fetch) = counter();
+        assert_eq!(read(&cache, fetch), 1);
+        let (calls, fetch) = counter();
+        assert_eq!(read(&cache, fetch), 1);
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "now it is cached");
     }
 
     #[test]

@@ -33,10 +33,13 @@
 //! In Redis, an entry is a hash `{prefix}e:{key}` (`v`: the entry as JSON,
 //! `s`: set when a `revalidate_tag` marked it stale) whose TTL is the
 //! entry's remaining lifetime, and a tag is a set `{prefix}t:{tag}` of the
-//! keys it covers. Invalidations go out on `{prefix}invalidate`.
+//! keys it covers. Each tag also counts its invalidations in
+//! `{prefix}v:{tag}`: a value fetched after a miss is put only if no
+//! instance invalidated one of its tags while it was being read (see
+//! [`CacheStore::mark`]). Invalidations go out on `{prefix}invalidate`.
 
 use crate::cache::{
-    CacheConfigError, CacheStore, Entry, MemoryStore, StoreFuture, DEFAULT_CAPACITY,
+    CacheConfigError, CacheStore, Entry, Mark, MemoryStore, StoreFuture, DEFAULT_CAPACITY,
 };
 use futures::StreamExt;
 use redis::aio::MultiplexedConnection;
@@ -53,13 +56,22 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 const MAX_PENDING: usize = 10_000;
 
 /// Stores an entry and adds its key to its tags' sets (which live as long
-/// as their longest entry).
+/// as their longest entry), unless (when marks are given: the tags' epoch
+/// keys last in KEYS, the marks after the 3 first ARGV) a tag was
+/// invalidated since the marks were taken.
 const PUT: &str = r#"
+local checks = #ARGV - 3
+for i = 1, checks do
+  local now = tonumber(redis.call('GET', KEYS[#KEYS - checks + i]) or '0')
+  if now ~= tonumber(ARGV[3 + i]) then
+    return 0
+  end
+end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'v', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local ttl = tonumber(ARGV[2])
-for i = 2, #KEYS do
+for i = 2, #KEYS - checks do
   redis.call('SADD', KEYS[i], ARGV[3])
   local left = redis.call('PTTL', KEYS[i])
   if left == -1 or (left >= 0 and left < ttl) then
@@ -69,8 +81,11 @@ end
 return 1
 "#;
 
-/// Marks the entries of a tag stale, then publishes the invalidation.
+/// Marks the entries of a tag stale, counts it in the tag's epoch, then
+/// publishes the invalidation.
 const MARK_STALE: &str = r#"
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], 86400000)
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local entry = ARGV[1] .. key
   if redis.call('EXISTS', entry) == 1 then
@@ -81,8 +96,11 @@ redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 "#;
 
-/// Removes the entries of a tag, then publishes the invalidation.
+/// Removes the entries of a tag, counts it in the tag's epoch, then
+/// publishes the invalidation.
 const EXPIRE: &str = r#"
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], 86400000)
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   redis.call('DEL', ARGV[1] .. key)
 end
@@ -335,6 +353,39 @@ impl RedisStore {
         link.conn.clone().map(|c| (c, link.generation))
     }
 
+    /// Puts the entry in Redis, unless `epochs` are given and one of its
+    /// tags was invalidated since they were read.
+    async fn put_in_redis(&self, key: &str, entry: Entry, epochs: Option<&[u64]>) {
+        let Some((mut conn, generation)) = self.connection() else {
+            return;
+        };
+        let ttl = entry.remaining_ms().min(MAX_TTL_MS);
+        if ttl == 0 {
+            return;
+        }
+        let Ok(json) = serde_json::to_string(&entry) else {
+            return;
+        };
+        let mut call = self.inner.put.key(self.inner.entry_key(key));
+        for tag in &entry.tags {
+            call.key(self.inner.tag_key(tag));
+        }
+        call.arg(json).arg(ttl).arg(key);
+        if let Some(epochs) = epochs {
+            for (tag, epoch) in entry.tags.iter().zip(epochs) {
+                call.key(self.inner.epoch_key(tag));
+                call.arg(*epoch);
+            }
+        }
+        match self.inner.within(call.invoke_async::<i64>(&mut conn)).await {
+            Ok(_) => {}
+            Err(Failure::Link(e)) => self.inner.lost(generation, &e),
+            Err(Failure::Command(e)) => {
+                leptos::logging::warn!("tandem: Redis refused the cache entry {key:?}: {e}")
+            }
+        }
+    }
+
     async fn invalidate(&self, op: Op, tag: &str) {
         match op {
             Op::Stale => self.inner.local.mark_stale_now(tag),
@@ -497,6 +548,12 @@ impl Inner {
         format!("{}t:{tag}", self.prefix)
     }
 
+    /// Counts the tag's invalidations (a day long: a mark lives for one
+    /// fetch).
+    fn epoch_key(&self, tag: &str) -> String {
+        format!("{}v:{tag}", self.prefix)
+    }
+
     /// Connects, replays the pending invalidations, then goes live (under
     /// the `pending` lock, so that none slips in between).
     async fn try_connect(&self) -> Result<(), String> {
@@ -598,6 +655,7 @@ impl Inner {
         };
         let message = format!("{} {} {tag}", self.id, op.name());
         let mut invocation = script.key(self.tag_key(tag));
+        invocation.key(self.epoch_key(tag));
         invocation
             .arg(self.entry_key(""))
             .arg(self.channel())
@@ -698,27 +756,52 @@ impl CacheStore for RedisStore {
     fn put<'a>(&'a self, key: &'a str, entry: Entry) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             self.inner.local.put_now(key, entry.clone());
+            self.put_in_redis(key, entry, None).await;
+        })
+    }
+
+    fn mark<'a>(&'a self, tags: &'a [String]) -> StoreFuture<'a, Mark> {
+        Box::pin(async move {
+            let local = self.inner.local.mark_now();
             let Some((mut conn, generation)) = self.connection() else {
-                return;
+                return local;
             };
-            let ttl = entry.remaining_ms().min(MAX_TTL_MS);
-            if ttl == 0 {
-                return;
+            let mut mget = redis::cmd("MGET");
+            for tag in tags {
+                mget.arg(self.inner.epoch_key(tag));
             }
-            let Ok(json) = serde_json::to_string(&entry) else {
-                return;
-            };
-            let mut call = self.inner.put.key(self.inner.entry_key(key));
-            for tag in &entry.tags {
-                call.key(self.inner.tag_key(tag));
-            }
-            call.arg(json).arg(ttl).arg(key);
-            match self.inner.within(call.invoke_async::<i64>(&mut conn)).await {
-                Ok(_) => {}
-                Err(Failure::Link(e)) => self.inner.lost(generation, &e),
-                Err(Failure::Command(e)) => {
-                    leptos::logging::warn!("tandem: Redis refused the cache entry {key:?}: {e}")
+            match self
+                .inner
+                .within(mget.query_async::<Vec<Option<u64>>>(&mut conn))
+                .await
+            {
+                Ok(epochs) if epochs.len() == tags.len() => {
+                    let mut mark = local;
+                    mark.0
+                        .extend(epochs.into_iter().map(Option::unwrap_or_default));
+                    mark
                 }
+                Ok(_) => local,
+                Err(Failure::Link(e)) => {
+                    self.inner.lost(generation, &e);
+                    local
+                }
+                Err(Failure::Command(e)) => {
+                    leptos::logging::warn!("tandem: reading tag epochs from Redis: {e}");
+                    local
+                }
+            }
+        })
+    }
+
+    fn put_since<'a>(&'a self, key: &'a str, entry: Entry, mark: Mark) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let local = Mark(mark.0.iter().take(1).copied().collect());
+            self.inner.local.put_since_now(key, entry.clone(), &local);
+            // Without Redis's epochs (Redis was away at the mark), the
+            // entry stays in memory only.
+            if mark.0.len() == 1 + entry.tags.len() {
+                self.put_in_redis(key, entry, Some(&mark.0[1..])).await;
             }
         })
     }
@@ -973,6 +1056,32 @@ mod tests {
         let mut ttl = redis::cmd("PTTL");
         ttl.arg(a.inner.entry_key("long"));
         assert!(redis.command::<i64>(&ttl).await > 0);
+    }
+
+    #[tokio::test]
+    async fn a_value_read_before_another_instance_invalidated_it_is_not_put_back() {
+        let redis = RedisServer::start();
+        let a = RedisStore::open(&redis.url()).unwrap();
+        let b = RedisStore::open(&redis.url()).unwrap();
+        connected(&a).await;
+        connected(&b).await;
+        let tags = vec!["price".to_string()];
+        // b misses and starts reading; a invalidates meanwhile.
+        let mark = b.mark(&tags).await;
+        a.expire("price").await;
+        b.put_since("price", entry("old", &["price"]), mark).await;
+        assert_eq!(a.get("price").await, None, "not in Redis");
+        // With no invalidation in between, it is put.
+        let mark = b.mark(&tags).await;
+        b.put_since("price", entry("new", &["price"]), mark).await;
+        assert_eq!(a.get("price").await.map(|e| e.value), Some("new".into()));
+        // revalidate_tag counts too.
+        let mark = b.mark(&tags).await;
+        a.mark_stale("price").await;
+        b.put_since("price", entry("newer", &["price"]), mark).await;
+        let seen = a.get("price").await.expect("the stale entry stays");
+        assert_eq!(seen.value, "new");
+        assert!(seen.is_stale());
     }
 
     #[tokio::test]
