@@ -3,6 +3,7 @@ import {
   expectNoFullReload,
   gotoHydrated,
   markWindow,
+  nativePost,
   numberIn,
   recordPosts,
   waitForHydration,
@@ -124,13 +125,13 @@ test.describe('without JavaScript', () => {
     const value = page.getByTestId('cookie-value');
     await expect(value).toHaveText('(none)');
 
-    const setPost = page.waitForRequest((r) => r.isNavigationRequest() && r.method() === 'POST');
+    const setPost = nativePost(page);
     await page.getByTestId('set-cookie').click();
     await setPost;
     await expect(value).toHaveText('Delba');
     expect((await nameCookie(context))?.value).toBe('Delba');
 
-    const deletePost = page.waitForRequest((r) => r.isNavigationRequest() && r.method() === 'POST');
+    const deletePost = nativePost(page);
     await page.getByTestId('delete-cookie').click();
     await deletePost;
     await expect(value).toHaveText('(none)');

@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Locator, type Page, type Request } from '@playwright/test';
+import { expect, type APIRequestContext, type Locator, type Page, type Request, type Response } from '@playwright/test';
 
 /** Waits until the wasm app has hydrated (or mounted) the page. */
 export async function waitForHydration(page: Page) {
@@ -132,4 +132,16 @@ export async function resultText(response: { headers(): Record<string, string>; 
     return JSON.parse(text).body;
   }
   return text;
+}
+
+/** The next form POST the page sends as a document load (a native submit). */
+export function nativePost(page: Page): Promise<Request> {
+  return page.waitForRequest((r) => r.isNavigationRequest() && r.method() === 'POST');
+}
+
+/** The response to the next native form POST. */
+export function nativePostResponse(page: Page): Promise<Response> {
+  return page.waitForResponse(
+    (r) => r.request().isNavigationRequest() && r.request().method() === 'POST',
+  );
 }

@@ -5,6 +5,7 @@ import {
   gotoHydrated,
   holdRoute,
   markWindow,
+  nativePostResponse,
   postsTitled,
   recordPosts,
   uniqueTitle,
@@ -183,9 +184,7 @@ test.describe('without JavaScript', () => {
     const f = postForm(page);
     await f.title.fill(title);
     await f.content.fill(content);
-    const post = page.waitForResponse(
-      (r) => r.request().isNavigationRequest() && r.request().method() === 'POST',
-    );
+    const post = nativePostResponse(page);
     await f.submit.click();
     expect((await post).status()).toBe(200);
 
@@ -207,9 +206,7 @@ test.describe('without JavaScript', () => {
     const f = postForm(page);
     await f.title.fill(' ');
     await f.content.fill(content);
-    const post = page.waitForResponse(
-      (r) => r.request().isNavigationRequest() && r.request().method() === 'POST',
-    );
+    const post = nativePostResponse(page);
     await f.submit.click();
     expect((await post).status()).toBe(200);
     await expect(f.state).toHaveText('Title is required');

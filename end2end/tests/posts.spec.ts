@@ -4,6 +4,8 @@ import {
   getPosts,
   gotoHydrated,
   markWindow,
+  nativePost,
+  nativePostResponse,
   postItem,
   postsTitled,
   recordPosts,
@@ -218,7 +220,7 @@ test.describe('without JavaScript', () => {
     const f = createForm(page);
     await f.title.fill(title);
     await f.content.fill(content);
-    const post = page.waitForRequest((r) => r.isNavigationRequest() && r.method() === 'POST');
+    const post = nativePost(page);
     await f.submit.click();
     const submitted = await post;
 
@@ -249,9 +251,7 @@ test.describe('without JavaScript', () => {
     const f = createForm(page);
     await f.title.fill('   ');
     await f.content.fill(content);
-    const post = page.waitForResponse(
-      (r) => r.request().isNavigationRequest() && r.request().method() === 'POST',
-    );
+    const post = nativePostResponse(page);
     await f.submit.click();
     expect((await post).status()).toBe(200);
 
@@ -279,7 +279,7 @@ test.describe('without JavaScript', () => {
 
     const item = postItem(page, doomed);
     await expect(item.locator('input[type=hidden][name=id]')).toHaveValue(/^[A-Za-z0-9_-]{36,}$/);
-    const post = page.waitForRequest((r) => r.isNavigationRequest() && r.method() === 'POST');
+    const post = nativePost(page);
     await item.getByTestId('delete-post').click();
     await post;
 

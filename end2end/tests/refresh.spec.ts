@@ -3,6 +3,7 @@ import {
   expectNoFullReload,
   gotoHydrated,
   markWindow,
+  nativePost,
   numberIn,
   recordPosts,
   recordServerRequests,
@@ -129,7 +130,7 @@ test.describe('without JavaScript', () => {
     const before = await numberIn(page, 'server-count');
     expect(await getServerCount(request)).toBe(before);
 
-    const post = page.waitForRequest((r) => r.isNavigationRequest() && r.method() === 'POST');
+    const post = nativePost(page);
     await page.getByTestId('bump').click();
     await post;
 

@@ -3,6 +3,7 @@ import {
   expectNoFullReload,
   gotoHydrated,
   markWindow,
+  nativePost,
   numberIn,
   recordPosts,
   waitForHydration,
@@ -161,7 +162,7 @@ test.describe('without JavaScript', () => {
     await page.goto('/tags');
     const old = await numberIn(page, 'cached-value');
 
-    const post = page.waitForRequest((r) => r.isNavigationRequest() && r.method() === 'POST');
+    const post = nativePost(page);
     await page.getByTestId('change-and-update-tag').click();
     await post;
 

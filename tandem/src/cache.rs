@@ -663,6 +663,10 @@ mod tests {
             .unwrap()
     }
 
+    fn apply(cache: &Cache, effects: crate::flight::Effects) {
+        futures::executor::block_on(cache.apply(&effects));
+    }
+
     #[test]
     fn cached_until_invalidated() {
         let cache = Cache::default();
@@ -676,10 +680,13 @@ mod tests {
         let cache = Cache::default();
         let (_, fetch) = counter();
         assert_eq!(read(&cache, fetch.clone()), 1);
-        futures::executor::block_on(cache.apply(&crate::flight::Effects {
-            updated_tags: vec!["price".into()],
-            ..Default::default()
-        }));
+        apply(
+            &cache,
+            crate::flight::Effects {
+                updated_tags: vec!["price".into()],
+                ..Default::default()
+            },
+        );
         assert_eq!(read(&cache, fetch.clone()), 2);
     }
 
@@ -688,10 +695,13 @@ mod tests {
         let cache = Cache::default();
         let (calls, fetch) = counter();
         assert_eq!(read(&cache, fetch.clone()), 1);
-        futures::executor::block_on(cache.apply(&crate::flight::Effects {
-            revalidated_tags: vec!["price".into()],
-            ..Default::default()
-        }));
+        apply(
+            &cache,
+            crate::flight::Effects {
+                revalidated_tags: vec!["price".into()],
+                ..Default::default()
+            },
+        );
         // Stale served; the refresh ran (no runtime here: inline).
         assert_eq!(read(&cache, fetch.clone()), 1);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -703,15 +713,21 @@ mod tests {
         let cache = Cache::default();
         let (_, fetch) = counter();
         assert_eq!(read(&cache, fetch.clone()), 1);
-        futures::executor::block_on(cache.apply(&crate::flight::Effects {
-            revalidated_paths: vec!["/other".into()],
-            ..Default::default()
-        }));
+        apply(
+            &cache,
+            crate::flight::Effects {
+                revalidated_paths: vec!["/other".into()],
+                ..Default::default()
+            },
+        );
         assert_eq!(read(&cache, fetch.clone()), 1);
-        futures::executor::block_on(cache.apply(&crate::flight::Effects {
-            revalidated_paths: vec!["/tags".into()],
-            ..Default::default()
-        }));
+        apply(
+            &cache,
+            crate::flight::Effects {
+                revalidated_paths: vec!["/tags".into()],
+                ..Default::default()
+            },
+        );
         assert_eq!(read(&cache, fetch.clone()), 2);
     }
 

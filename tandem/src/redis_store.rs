@@ -249,25 +249,14 @@ impl RedisStore {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let store = Self {
-            inner: Arc::new(Inner {
-                client,
-                url: url.to_string(),
-                prefix: "tandem:".into(),
-                id: format!("{:x}-{:x}", std::process::id(), nanos),
-                timeout: DEFAULT_TIMEOUT,
-                local: MemoryStore::new(DEFAULT_CAPACITY),
-                link: Mutex::new(Link::default()),
-                pending: Mutex::new(Pending::default()),
-                runtime,
-                tasks: Mutex::new(Vec::new()),
-                put: Script::new(PUT),
-                mark_stale: Script::new(MARK_STALE),
-                expire: Script::new(EXPIRE),
-            }),
-        };
-        store.inner.start();
-        Ok(store)
+        let id = format!("{:x}-{:x}", std::process::id(), nanos);
+        Ok(Self::launch(Inner::new(
+            client,
+            url.to_string(),
+            runtime,
+            id,
+            Settings::default(),
+        )))
     }
 
     /// Keeps this store's keys under `prefix` (default `tandem:`), so that
@@ -279,7 +268,7 @@ impl RedisStore {
     /// # }
     /// ```
     pub fn with_prefix(self, prefix: &str) -> Self {
-        self.rebuild(|inner| inner.prefix = prefix.to_string())
+        self.rebuild(|settings| settings.prefix = prefix.to_string())
     }
 
     /// How long a command may take before the instance serves from its
@@ -292,7 +281,7 @@ impl RedisStore {
     /// # }
     /// ```
     pub fn with_timeout(self, timeout: Duration) -> Self {
-        self.rebuild(|inner| inner.timeout = timeout)
+        self.rebuild(|settings| settings.timeout = timeout)
     }
 
     /// How many entries the in-memory fallback keeps (default
@@ -304,7 +293,7 @@ impl RedisStore {
     /// # }
     /// ```
     pub fn with_memory(self, capacity: usize) -> Self {
-        self.rebuild(|inner| inner.local = MemoryStore::new(capacity))
+        self.rebuild(|settings| settings.memory = capacity)
     }
 
     /// Whether the store is on Redis right now (`false` while it serves
@@ -322,25 +311,27 @@ impl RedisStore {
 
     /// Rebuilds the shared state with one setting changed; the background
     /// tasks of the old one stop, new ones start.
-    fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
+    fn rebuild(self, change: impl FnOnce(&mut Settings)) -> Self {
         let old = &self.inner;
-        let mut inner = Inner {
-            client: old.client.clone(),
-            url: old.url.clone(),
+        let mut settings = Settings {
             prefix: old.prefix.clone(),
-            id: old.id.clone(),
             timeout: old.timeout,
-            local: MemoryStore::new(old.local.capacity()),
-            link: Mutex::new(Link::default()),
-            pending: Mutex::new(Pending::default()),
-            runtime: old.runtime.clone(),
-            tasks: Mutex::new(Vec::new()),
-            put: Script::new(PUT),
-            mark_stale: Script::new(MARK_STALE),
-            expire: Script::new(EXPIRE),
+            memory: old.local.capacity(),
         };
-        change(&mut inner);
+        change(&mut settings);
+        let inner = Inner::new(
+            old.client.clone(),
+            old.url.clone(),
+            old.runtime.clone(),
+            old.id.clone(),
+            settings,
+        );
         // The old one's tasks stop when it is dropped, at the end of this.
+        Self::launch(inner)
+    }
+
+    /// A store over `inner`, its connection and listener started.
+    fn launch(inner: Inner) -> Self {
         let store = Self {
             inner: Arc::new(inner),
         };
@@ -430,6 +421,23 @@ impl Pending {
     }
 }
 
+/// What the `with_*` methods change.
+struct Settings {
+    prefix: String,
+    timeout: Duration,
+    memory: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            prefix: "tandem:".into(),
+            timeout: DEFAULT_TIMEOUT,
+            memory: DEFAULT_CAPACITY,
+        }
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         for task in lock(&self.tasks).drain(..) {
@@ -439,6 +447,30 @@ impl Drop for Inner {
 }
 
 impl Inner {
+    fn new(
+        client: Client,
+        url: String,
+        runtime: tokio::runtime::Handle,
+        id: String,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            client,
+            url,
+            prefix: settings.prefix,
+            id,
+            timeout: settings.timeout,
+            local: MemoryStore::new(settings.memory),
+            link: Mutex::new(Link::default()),
+            pending: Mutex::new(Pending::default()),
+            runtime,
+            tasks: Mutex::new(Vec::new()),
+            put: Script::new(PUT),
+            mark_stale: Script::new(MARK_STALE),
+            expire: Script::new(EXPIRE),
+        }
+    }
+
     /// Starts the connection and the listener for other instances'
     /// invalidations. Both hold only a weak reference, and stop when the
     /// store is dropped.
