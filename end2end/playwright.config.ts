@@ -35,6 +35,12 @@ export default defineConfig({
       name: 'ssr',
       testIgnore: /csr\.spec\.ts/,
     },
+    // The dev loop (`cargo xtask devloop`, part of `cargo xtask test`):
+    // `cargo leptos watch` in a scratch copy, whose file DEVLOOP_FILE the
+    // test edits.
+    ...(process.env.DEVLOOP_FILE
+      ? [{ name: 'devloop', testDir: './devloop', timeout: 15 * 60_000 }]
+      : []),
     // The client-only Trunk build, served by `trunk serve` with /api
     // proxied to the server: only when CSR_URL says where it is (as
     // `cargo xtask test` does), so `cargo leptos end-to-end` runs the rest.

@@ -7,7 +7,6 @@
 //! `DATABASE_URL` (default `sqlite://data/tandem.db`), `RUST_LOG`.
 
 use app::{shell, App};
-use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::get_configuration;
 use leptos::prelude::*;
@@ -91,14 +90,12 @@ async fn run() -> Result<(), StartError> {
     let local = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
-    // Without TCP_NODELAY, Nagle's algorithm delays small streamed writes.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     // Scripts wait for this line; keep its shape.
     println!("tandem-demo listening on http://{local}");
     tracing::info!("listening on http://{local}");
-    axum::serve(listener, app.into_make_service())
+    // Tandem's serve: slow clients are dropped (header-read timeout), and
+    // each request carries the address it came in on, for the host check.
+    tandem::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartError::Serve)

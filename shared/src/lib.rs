@@ -7,6 +7,7 @@
 
 pub mod cookies;
 pub mod likes;
+pub mod model;
 pub mod posts;
 pub mod refresh;
 #[cfg(feature = "ssr")]

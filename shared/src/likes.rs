@@ -3,14 +3,14 @@
 use leptos::prelude::*;
 
 /// Adds one like and returns the new total.
-#[server(endpoint = "increment_like", client = tandem::TandemClient)]
+#[tandem::server(endpoint = "increment_like")]
 pub async fn increment_like() -> Result<i64, ServerFnError> {
     let store = crate::store::Store::from_context()?;
     Ok(store.increment("likes").await?)
 }
 
 /// The current total of likes.
-#[server(endpoint = "get_likes", client = tandem::TandemClient)]
+#[tandem::query(endpoint = "get_likes")]
 pub async fn get_likes() -> Result<i64, ServerFnError> {
     let store = crate::store::Store::from_context()?;
     Ok(store.counter("likes").await?)

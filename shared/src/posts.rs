@@ -1,26 +1,14 @@
 //! `/posts` and `/posts/new`: forms, action state, revalidation, redirect.
 
+pub use crate::model::Post;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-use tandem::{Bound, Prev, Sealed};
-
-/// A stored post.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Post {
-    pub id: i64,
-    pub title: String,
-    pub content: String,
-    /// The post's id sealed for `delete_post` (its delete form posts it
-    /// back); `None` straight out of the store.
-    #[serde(default)]
-    pub delete_token: Option<Sealed>,
-}
+use tandem::{Bound, Prev};
 
 /// The message for a blank title.
 pub const TITLE_REQUIRED: &str = "Title is required";
 
 /// Every post, newest first, read through the cache (tag `posts`).
-#[server(endpoint = "get_posts", client = tandem::TandemClient)]
+#[tandem::query(endpoint = "get_posts")]
 pub async fn get_posts() -> Result<Vec<Post>, ServerFnError> {
     let store = crate::store::Store::from_context()?;
     let mut posts = tandem::cache("posts", &["posts"], move || {
@@ -44,7 +32,7 @@ fn posts_changed() {
 
 /// `/posts`: stores a post, revalidates `/posts` and redirects there. A
 /// blank title stores nothing and comes back as the form's state.
-#[server(endpoint = "create_post", client = tandem::TandemClient)]
+#[tandem::server(endpoint = "create_post")]
 pub async fn create_post(
     prev: Prev<Option<String>>,
     title: String,
@@ -63,7 +51,7 @@ pub async fn create_post(
 
 /// `/posts`: deletes a post. Its id is bound by the server (sealed into
 /// the form), so a page cannot delete a post it was not shown.
-#[server(endpoint = "delete_post", client = tandem::TandemClient)]
+#[tandem::server(endpoint = "delete_post")]
 pub async fn delete_post(id: Bound<i64>) -> Result<(), ServerFnError> {
     let store = crate::store::Store::from_context()?;
     store.delete_post(id.into_inner()).await?;
@@ -72,7 +60,7 @@ pub async fn delete_post(id: Bound<i64>) -> Result<(), ServerFnError> {
 }
 
 /// `/posts/new`: the action-state version, `(previous state, form) → state`.
-#[server(endpoint = "create_post_with_state", client = tandem::TandemClient)]
+#[tandem::server(endpoint = "create_post_with_state")]
 pub async fn create_post_with_state(
     prev: Prev<String>,
     title: String,

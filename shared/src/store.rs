@@ -217,14 +217,14 @@ impl Store {
 
 impl Store {
     /// Every post, newest first.
-    pub async fn posts(&self) -> Result<Vec<crate::posts::Post>, StoreError> {
+    pub async fn posts(&self) -> Result<Vec<crate::model::Post>, StoreError> {
         let rows: Vec<(i64, String, String)> =
             sqlx::query_as("SELECT id, title, content FROM posts ORDER BY id DESC")
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, title, content)| crate::posts::Post {
+            .map(|(id, title, content)| crate::model::Post {
                 id,
                 title,
                 content,

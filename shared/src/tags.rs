@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// The price, read through the cache under the tag `price`.
-#[server(endpoint = "get_price", client = tandem::TandemClient)]
+#[tandem::query(endpoint = "get_price")]
 pub async fn get_price() -> Result<i64, ServerFnError> {
     let store = crate::store::Store::from_context()?;
     Ok(tandem::cache("price", &["price"], move || {
@@ -15,7 +15,7 @@ pub async fn get_price() -> Result<i64, ServerFnError> {
 
 /// Changes the stored price without touching the cache: pages keep showing
 /// the cached value.
-#[server(endpoint = "change_price_silently", client = tandem::TandemClient)]
+#[tandem::server(endpoint = "change_price_silently")]
 pub async fn change_price_silently() -> Result<(), ServerFnError> {
     let store = crate::store::Store::from_context()?;
     store.increment("price").await?;
@@ -24,7 +24,7 @@ pub async fn change_price_silently() -> Result<(), ServerFnError> {
 
 /// Changes the stored price and expires the tag `price` at once: the next
 /// read (in this same response) is fresh.
-#[server(endpoint = "change_price_and_update_tag", client = tandem::TandemClient)]
+#[tandem::server(endpoint = "change_price_and_update_tag")]
 pub async fn change_price_and_update_tag() -> Result<(), ServerFnError> {
     let store = crate::store::Store::from_context()?;
     store.increment("price").await?;
@@ -34,7 +34,7 @@ pub async fn change_price_and_update_tag() -> Result<(), ServerFnError> {
 
 /// Changes the stored price and marks the tag `price` stale: the next read
 /// still gets the old value while the cache refreshes in the background.
-#[server(endpoint = "change_price_and_revalidate_tag", client = tandem::TandemClient)]
+#[tandem::server(endpoint = "change_price_and_revalidate_tag")]
 pub async fn change_price_and_revalidate_tag() -> Result<(), ServerFnError> {
     let store = crate::store::Store::from_context()?;
     store.increment("price").await?;

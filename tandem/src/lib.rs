@@ -4,28 +4,30 @@
 //! Server Actions do it, on Leptos 0.8, server_fn and axum.
 //!
 //! A server function is written once, in a crate both sides share. On the
-//! server it is a POST handler; in the browser, a fetch stub. With Tandem's
-//! client its response also carries *effects* (redirect, refresh,
-//! revalidated paths and tags, cookie changes), applied before the call
-//! returns. Forms work without JavaScript and before the wasm has loaded;
-//! actions run one at a time, in order.
+//! server it is a POST handler; in the browser, a fetch stub. With Tandem
+//! its response also carries *effects* (redirect, refresh, revalidated
+//! paths and tags, cookie changes) and the fresh data of the page, applied
+//! before the call returns: one request per mutation. Forms work without
+//! JavaScript and before the wasm has loaded; actions run one at a time, in
+//! order.
 //!
 //! ```no_run
 //! use leptos::prelude::*;
-//! use tandem::{use_action, use_action_state, use_query, Form, Prev};
+//! use tandem::{use_action, use_action_state, use_query, Form, Input, Prev};
 //!
 //! // shared/: runs on the server, called from the browser.
-//! #[server(endpoint = "increment_like", client = tandem::TandemClient)]
+//! #[tandem::server]
 //! pub async fn increment_like() -> Result<i64, ServerFnError> {
 //!     Ok(1) // UPDATE counters SET value = value + 1 … RETURNING value
 //! }
 //!
-//! #[server(endpoint = "get_title", client = tandem::TandemClient)]
+//! // A query only reads; pages mount it, actions bring it up to date.
+//! #[tandem::query]
 //! pub async fn get_title() -> Result<String, ServerFnError> {
 //!     Ok(tandem::cookies().get("title").unwrap_or_default())
 //! }
 //!
-//! #[server(endpoint = "rename", client = tandem::TandemClient)]
+//! #[tandem::server]
 //! pub async fn rename(prev: Prev<String>, title: String) -> Result<String, ServerFnError> {
 //!     if title.trim().is_empty() {
 //!         return Ok("Title is required".into()); // an expected error is a state
@@ -47,7 +49,7 @@
 //!         <button on:click=move |_| like.dispatch(())>"Like"</button>
 //!         <Suspense>{move || title.get()}</Suspense>
 //!         <Form action=rename>
-//!             <input name="title"/>
+//!             <Input name="title"/>
 //!             <button type="submit" disabled=pending>"Rename"</button>
 //!             <p>{state}</p>
 //!         </Form>
@@ -55,80 +57,92 @@
 //! }
 //! ```
 //!
-//! Put [`Runtime`] once inside your `<Router>`, and route `/api/{*fn_name}`
-//! and page form posts through [`TandemServer`] (see its docs).
+//! Put [`Runtime`] once inside your `<Router>`, put
+//! [`TandemServer::middleware`] in front of your axum app and serve it with
+//! [`serve()`] (see [`server`]).
+//!
+//! ## Declaring functions
+//!
+//! `#[tandem::server]` and `#[tandem::query]` are Leptos's `#[server]`
+//! with Tandem's client, and they declare the function to Tandem's server:
+//!
+//! - a declared function's body is checked against its codec before it
+//!   runs: a content type its codec does not read is refused with `415`,
+//!   a body that does not decode with `400` (a forged bound argument with
+//!   `403`), and nothing runs;
+//! - only functions declared with `#[tandem::query]` may be mounted with
+//!   [`use_query`] (a compile-time check: they implement [`Query`]) and
+//!   named among the queries an action asks the server to read again; a
+//!   request naming anything else is refused whole with `400`, the action
+//!   included, so a client can never make the server run a mutation as a
+//!   "re-read". A query must only read.
+//!
+//! A plain `#[server(client = tandem::TandemClient)]` still works with
+//! Tandem's effects, without those checks.
 //!
 //! ## Features
 //!
 //! - `ssr`: the server side (axum, leptos_axum).
 //! - `hydrate`: the browser, hydrating server-rendered HTML.
 //! - `csr`: the browser, as a client-only SPA (Trunk).
-//! - `redis`: `RedisStore`, a cache store shared by many instances
-//!   (selected by `TANDEM_CACHE_URL=redis://…`).
+//! - `redis`: [`RedisStore`](server::cache::RedisStore), a cache store
+//!   shared by many instances (selected by `TANDEM_CACHE_URL=redis://…`).
 //!
-//! ## Modules, in the order one mutation flows through them
+//! ## The parts, in the order one mutation flows through them
 //!
-//! 1. [`form`] and [`action`](mod@action): a submit or a click dispatches an action;
-//!    [`action_state`], [`transition`] and [`optimistic`] build on it.
-//! 2. [`queue`]: actions take turns, first in, first out.
-//! 3. [`client`]: the request asks for the envelope.
-//! 4. `guard` (feature `ssr`): origin, method, size, type and argument
-//!    checks; `bind`: sealed arguments.
-//! 5. `server` and `effects` (feature `ssr`): the function runs and records
-//!    what it changed; `cache` applies it (to memory, or to Redis and every
-//!    instance through `redis_store`); the affected queries run again; the
-//!    answer is one [`flight::Envelope`].
-//! 6. [`query`]: the client puts the fresh data in place.
-//! 7. [`hydration`]: submissions made before the wasm arrived are replayed.
+//! - [`ui`] (both sides of the component tree): a [`Form`] submit or an
+//!   [`Action`] dispatch waits for its turn in the [queue](ui::queue); the
+//!   [client](ui::client) sends it, naming the page's mounted
+//!   [queries](ui::query), and asks for the envelope.
+//! - [`wire`] (shared): the headers, the [`Envelope`](wire::Envelope) and
+//!   its [`Effects`](wire::Effects), the hidden form fields, the argument
+//!   types [`Bound`] and [`Prev`].
+//! - `server` (feature `ssr`): the [guard](server::guard) checks the
+//!   request, the [pipeline](server#the-pipeline) checks the body against
+//!   the function's [declaration](server::registry), opens its
+//!   [bound arguments](server::bind), runs it with an
+//!   [effects record](server::record), applies its effects to the
+//!   [cache](server::cache), reads the touched queries again and answers
+//!   with one envelope.
+//! - back in [`ui`]: the client puts the fresh data in place and navigates;
+//!   [hydration](ui::hydration) replays submissions made before the wasm
+//!   arrived.
+//!
+//! The server side never imports the UI side; the wire imports neither.
 
-pub mod action;
-pub mod action_state;
-pub mod bind;
-#[cfg(feature = "ssr")]
-pub mod cache;
-pub mod client;
-#[cfg(feature = "ssr")]
-pub mod effects;
-pub mod flight;
-pub mod form;
-#[cfg(feature = "ssr")]
-pub mod guard;
-pub mod hydration;
-pub mod optimistic;
-pub mod query;
-pub mod queue;
-#[cfg(feature = "redis")]
-pub mod redis_store;
-mod runtime;
+#![warn(missing_docs)]
+
+// Lets the attributes' `::tandem::…` paths resolve inside this crate too.
+extern crate self as tandem;
+
 #[cfg(feature = "ssr")]
 pub mod server;
-pub mod transition;
+pub mod ui;
+pub mod wire;
 
-pub use action::{use_action, use_concurrent_action, Action};
-pub use action_state::{use_action_state, use_form_action, FormAction, Prev};
+pub use tandem_macros::{query, server};
+
+pub use ui::action::{use_action, use_concurrent_action, Action};
+pub use ui::action_state::{use_action_state, use_form_action, FormAction};
+pub use ui::client::{TandemClient, TandemResponse};
+pub use ui::fields::{use_submitted_value, Input, SubmittedValue, TextArea};
+pub use ui::form::{use_form_status, AnyFormAction, Form, FormStatus, SubmitButton};
+pub use ui::hydration::{Runtime, HYDRATED_ATTRIBUTE};
+pub use ui::optimistic::{use_optimistic, Optimistic};
+pub use ui::query::{refresh_page, use_query, Query, QueryResult};
+pub use ui::queue::{DispatchQueue, Turn, WaitForTurn};
+pub use ui::transition::{use_transition, StartTransition};
+pub use wire::{Bound, Prev, Sealed, SubmittedAction};
+
 #[cfg(feature = "ssr")]
-pub use bind::{seal, BindError, BindKey};
-pub use bind::{Bound, Sealed};
-#[cfg(feature = "ssr")]
-pub use cache::cache;
-pub use client::{TandemClient, TandemResponse};
-#[cfg(feature = "ssr")]
-pub use effects::{
-    cookies, redirect, refresh, revalidate_path, revalidate_tag, update_tag, CookieOptions,
-    Cookies, EffectsRecord, Redirect,
+pub use server::{
+    cache, cookies, redirect, refresh, revalidate_layout, revalidate_path, revalidate_tag, seal,
+    serve, update_tag, BindError, BindKey, ConfigError, CookieOptions, Cookies, EffectsRecord,
+    Guard, Redirect, TandemServer,
 };
-pub use form::{
-    use_form_status, use_submitted_value, AnyFormAction, Form, FormStatus, SubmitButton,
-    SubmittedAction,
-};
-#[cfg(feature = "ssr")]
-pub use guard::Guard;
-pub use hydration::{Runtime, HYDRATED_ATTRIBUTE};
-pub use optimistic::{use_optimistic, Optimistic};
-pub use query::{refresh_page, use_query, QueryResult};
-pub use queue::{DispatchQueue, Turn, WaitForTurn};
-#[cfg(feature = "redis")]
-pub use redis_store::RedisStore;
-#[cfg(feature = "ssr")]
-pub use server::{ConfigError, TandemServer};
-pub use transition::{use_transition, StartTransition};
+
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(feature = "ssr")]
+    pub use server_fn::inventory;
+}

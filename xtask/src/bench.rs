@@ -15,8 +15,8 @@
 
 use crate::build;
 use crate::setup::{self, chromium_path, Purpose};
-use crate::test::{free_port, wait_for_line, Guard, Server};
-use crate::util::{cmd, fail, root, timed, Error, Result};
+use crate::test::{wait_for_line, Guard, Server};
+use crate::util::{cmd, fail, free_port, root, timed, Error, Result};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -46,7 +46,7 @@ struct Load {
     errors: u64,
 }
 
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     setup::run(Purpose::Bench)?;
     let root = root();
     build::release_site()?;

@@ -6,25 +6,25 @@ use crate::util::{cmd, root, timed, Result};
 use std::path::PathBuf;
 
 /// `name` in `[[workspace.metadata.leptos]]`.
-pub const OUTPUT_NAME: &str = "tandem-demo";
+pub(crate) const OUTPUT_NAME: &str = "tandem-demo";
 
 /// Where the site's static files go (`site-root`).
-pub fn site_root() -> PathBuf {
+pub(crate) fn site_root() -> PathBuf {
     root().join("target/site")
 }
 
 /// The release server binary.
-pub fn server_binary() -> PathBuf {
+pub(crate) fn server_binary() -> PathBuf {
     root().join("target/release/server")
 }
 
 /// The release wasm, after wasm-bindgen and wasm-opt.
-pub fn site_wasm() -> PathBuf {
+pub(crate) fn site_wasm() -> PathBuf {
     site_root().join(format!("pkg/{OUTPUT_NAME}.wasm"))
 }
 
 /// Builds `target/site/pkg/tandem-demo.{js,wasm,css}` and the server.
-pub fn release_site() -> Result<()> {
+pub(crate) fn release_site() -> Result<()> {
     let root = root();
     let pkg = site_root().join("pkg");
     timed(

@@ -7,7 +7,7 @@ use crate::util::{cmd, root, timed, Result};
 /// The fuzz targets in `fuzz/fuzz_targets`.
 const TARGETS: &[&str] = &["envelope", "form"];
 
-pub fn run(seconds: u64) -> Result<()> {
+pub(crate) fn run(seconds: u64) -> Result<()> {
     let have = cmd("cargo").args(["fuzz", "--version"]).stdout_if_ok();
     if have.is_none() {
         timed("installing cargo-fuzz (~3 min)", || {

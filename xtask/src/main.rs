@@ -5,14 +5,18 @@
 //! - `cargo xtask dev`: setup, then `cargo leptos watch`.
 //! - `cargo xtask build`: the release site (what `cargo leptos build --release` makes).
 //! - `cargo xtask test`: setup, Rust tests, release build, the Playwright suite
-//!   against the running server, the Trunk (client-only) build and its test.
+//!   against the running server, the Trunk (client-only) build and its test,
+//!   and the dev loop (`cargo leptos watch`, an edit, live reload).
+//! - `cargo xtask devloop`: only the dev-loop test.
 //! - `cargo xtask bench`: Tandem beside raw axum, plain Leptos and Next.js;
 //!   one table, written to `results/bench.{md,svg,json}`.
 //! - `cargo xtask fuzz [seconds]`: the decoders under libFuzzer (nightly).
 
 mod bench;
 mod build;
+mod devloop;
 mod fuzz;
+mod layout;
 mod setup;
 mod test;
 mod util;
@@ -26,9 +30,14 @@ commands:
                         install the tools the command needs (default: all)
   dev                   install what is missing, then `cargo leptos watch`
   build                 build the release site into target/site and target/release/server
-  test                  install what is missing, run every test (Rust, browser, Trunk build)
+  test                  install what is missing, run every test (Rust, browser, Trunk build,
+                        the dev loop)
+  devloop               only the dev-loop test: `cargo leptos watch` in a scratch copy, a view
+                        edited, the page served and reloaded (prints the edit-to-page time)
   bench                 measure Tandem, raw axum, plain Leptos and Next.js side by side
                         (table printed, and written to results/bench.md, .svg, .json)
+  layout                check tandem/src's import rule (the server side never imports the UI
+                        side, the wire neither) and that no crate has an import circle
   fuzz [seconds]        fuzz the envelope and form decoders, each for [seconds] (default 60; nightly)
 ";
 
@@ -51,6 +60,8 @@ fn main() -> ExitCode {
         Some("dev") => dev(),
         Some("build") => setup::run(setup::Purpose::Build).and_then(|_| build::release_site()),
         Some("test") => test::run(),
+        Some("devloop") => devloop::run(),
+        Some("layout") => layout::run(),
         Some("bench") => bench::run(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()) {
             None => fuzz::run(60),

@@ -9,12 +9,12 @@ use std::path::PathBuf;
 
 /// What the tools are for.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     /// `cargo leptos watch`.
     Dev,
     /// The release build only.
     Build,
-    /// Every test, browsers and Redis included.
+    /// Every test, browsers, Redis and the dev loop (cargo-leptos) included.
     Test,
     /// `cargo xtask bench`: the release build, Chromium, wrk.
     Bench,
@@ -22,18 +22,18 @@ pub enum Purpose {
     All,
 }
 
-pub const CARGO_LEPTOS_VERSION: &str = "0.3.11";
-pub const TRUNK_VERSION: &str = "0.21.14";
+pub(crate) const CARGO_LEPTOS_VERSION: &str = "0.3.11";
+pub(crate) const TRUNK_VERSION: &str = "0.21.14";
 /// binaryen's wasm-opt from npm; Debian's (108) breaks Rust 1.95 output.
-pub const WASM_OPT_VERSION: &str = "132";
+pub(crate) const WASM_OPT_VERSION: &str = "132";
 
-pub fn run(purpose: Purpose) -> Result<()> {
+pub(crate) fn run(purpose: Purpose) -> Result<()> {
     let dev = matches!(purpose, Purpose::Dev | Purpose::All);
     let test = matches!(purpose, Purpose::Test | Purpose::All);
     wasm_target()?;
     wasm_bindgen_cli()?;
     wasm_opt()?;
-    if dev {
+    if dev || test {
         cargo_leptos()?;
     }
     let bench = matches!(purpose, Purpose::Bench | Purpose::All);
@@ -272,7 +272,7 @@ fn runs(program: &str) -> bool {
 }
 
 /// The browser the tests drive: `CHROMIUM_PATH`, or Debian's.
-pub fn chromium_path() -> String {
+pub(crate) fn chromium_path() -> String {
     std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 

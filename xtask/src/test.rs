@@ -9,17 +9,38 @@
 
 use crate::build;
 use crate::setup::{self, chromium_path, Purpose};
-use crate::util::{cmd, fail, root, timed, Error, Result};
+use crate::util::{cmd, fail, free_port, root, timed, Error, Result};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     let start = Instant::now();
     setup::run(Purpose::Test)?;
     let root = root();
+
+    timed("formatting (cargo fmt --all --check)", || {
+        cmd("cargo")
+            .args(["fmt", "--all", "--check"])
+            .current_dir(&root)
+            .status_ok()
+    })?;
+    timed(
+        "the import rule of tandem/src, no import circles (cargo xtask layout)",
+        crate::layout::run,
+    )?;
+    timed(
+        "lints (cargo clippy --workspace --all-targets -- -D warnings)",
+        || {
+            cmd("cargo")
+                .args(["clippy", "--workspace", "--all-targets"])
+                .args(["--", "-D", "warnings"])
+                .current_dir(&root)
+                .status_ok()
+        },
+    )?;
 
     timed("Rust tests (cargo test --workspace)", || {
         cmd("cargo")
@@ -38,18 +59,13 @@ pub fn run() -> Result<()> {
         },
     )?;
     timed(
-        "tandem's browser features compile for wasm32 (hydrate, csr)",
+        "tandem's browser features compile for wasm32, lint-free (hydrate, csr)",
         || {
             for feature in ["hydrate", "csr"] {
                 cmd("cargo")
-                    .args([
-                        "check",
-                        "-p",
-                        "tandem",
-                        "--target",
-                        "wasm32-unknown-unknown",
-                    ])
-                    .args(["--features", feature])
+                    .args(["clippy", "-p", "tandem"])
+                    .args(["--target", "wasm32-unknown-unknown"])
+                    .args(["--features", feature, "--", "-D", "warnings"])
                     .current_dir(&root)
                     .status_ok()?;
             }
@@ -94,6 +110,10 @@ pub fn run() -> Result<()> {
     drop(spa);
     drop(server);
 
+    // What `cargo xtask dev` gives a user: `cargo leptos watch`, an edit,
+    // live reload.
+    crate::devloop::run()?;
+
     println!(
         "\nall tests passed in {:.0}s",
         start.elapsed().as_secs_f64()
@@ -113,7 +133,7 @@ fn playwright(project: &str, env: &[(&str, &str)]) -> Result<()> {
 }
 
 /// A child process killed when dropped.
-pub struct Guard(pub Child);
+pub(crate) struct Guard(pub Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -123,16 +143,16 @@ impl Drop for Guard {
 }
 
 /// The release server, on a port the OS picked, with its own database.
-pub struct Server {
+pub(crate) struct Server {
     child: Guard,
-    pub url: String,
-    pub log: PathBuf,
+    pub(crate) url: String,
+    pub(crate) log: PathBuf,
 }
 
 impl Server {
     /// Starts `target/release/server` with its data and log under `dir` and
     /// waits for its "listening on" line.
-    pub fn start(dir: &Path) -> Result<Self> {
+    pub(crate) fn start(dir: &Path) -> Result<Self> {
         let log = dir.join("server.log");
         let db = dir.join("e2e.db");
         let child = cmd(build::server_binary())
@@ -154,7 +174,7 @@ impl Server {
     }
 
     /// Its process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.0.id()
     }
 }
@@ -210,7 +230,7 @@ impl TrunkServe {
 }
 
 /// A fresh 32-byte key, base64, for the test server.
-pub fn test_secret() -> String {
+pub(crate) fn test_secret() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut bytes = [0u8; 32];
     if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
@@ -228,15 +248,10 @@ pub fn test_secret() -> String {
     out
 }
 
-pub fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
-}
-
 /// Copies the child's stdout and stderr into `log` and waits for a line
 /// containing `marker`. Returns the `http://…` URL on that line, if any, or
 /// the line itself.
-pub fn wait_for_line(
+pub(crate) fn wait_for_line(
     child: &mut Child,
     log: &Path,
     marker: &str,

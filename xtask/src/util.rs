@@ -8,7 +8,7 @@ use std::time::Instant;
 
 /// Everything xtask reports as a failure.
 #[derive(Debug)]
-pub struct Error(pub String);
+pub(crate) struct Error(pub String);
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -22,21 +22,21 @@ impl From<std::io::Error> for Error {
     }
 }
 
-pub type Result<T> = std::result::Result<T, Error>;
+pub(crate) type Result<T> = std::result::Result<T, Error>;
 
 /// Builds an error from anything printable.
-pub fn fail<T>(msg: impl Into<String>) -> Result<T> {
+pub(crate) fn fail<T>(msg: impl Into<String>) -> Result<T> {
     Err(Error(msg.into()))
 }
 
 /// The workspace root (the parent of `xtask/`).
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
 }
 
 /// `$CARGO_HOME`, or `~/.cargo`.
-pub fn cargo_home() -> PathBuf {
+pub(crate) fn cargo_home() -> PathBuf {
     std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
@@ -45,7 +45,7 @@ pub fn cargo_home() -> PathBuf {
 
 /// PATH with the project's npm tools (wasm-opt from binaryen) and
 /// `$CARGO_HOME/bin` first, so cargo-leptos and trunk find the right ones.
-pub fn tool_path() -> std::ffi::OsString {
+pub(crate) fn tool_path() -> std::ffi::OsString {
     let mut dirs = vec![
         root().join("tools/node_modules/.bin"),
         cargo_home().join("bin"),
@@ -57,12 +57,12 @@ pub fn tool_path() -> std::ffi::OsString {
 }
 
 /// Prints a step header.
-pub fn step(what: &str) {
+pub(crate) fn step(what: &str) {
     println!("\n==> {what}");
 }
 
 /// Runs `f` as a named step and prints how long it took.
-pub fn timed<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn timed<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     step(what);
     let start = Instant::now();
     let out = f();
@@ -75,7 +75,7 @@ pub fn timed<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 /// A command with the project's tool PATH.
-pub fn cmd(program: impl AsRef<OsStr>) -> Cmd {
+pub(crate) fn cmd(program: impl AsRef<OsStr>) -> Cmd {
     let mut c = Command::new(program);
     c.env("PATH", tool_path());
     Cmd(c)
@@ -83,10 +83,10 @@ pub fn cmd(program: impl AsRef<OsStr>) -> Cmd {
 
 /// A thin wrapper over `Command` whose runs turn failures into [`Error`]s
 /// naming the command.
-pub struct Cmd(pub Command);
+pub(crate) struct Cmd(pub Command);
 
 impl Cmd {
-    pub fn args<I, S>(mut self, args: I) -> Self
+    pub(crate) fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
@@ -95,17 +95,17 @@ impl Cmd {
         self
     }
 
-    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+    pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.0.arg(arg);
         self
     }
 
-    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+    pub(crate) fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
         self.0.env(key, value);
         self
     }
 
-    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+    pub(crate) fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.0.current_dir(dir);
         self
     }
@@ -120,7 +120,7 @@ impl Cmd {
     }
 
     /// Runs with inherited output; fails unless it exits 0.
-    pub fn status_ok(mut self) -> Result<()> {
+    pub(crate) fn status_ok(mut self) -> Result<()> {
         let what = self.describe();
         println!("    $ {what}");
         let status = self
@@ -136,20 +136,20 @@ impl Cmd {
 
     /// Runs capturing output; the trimmed stdout if it exits 0, else `None`
     /// (also when the program is missing).
-    pub fn stdout_if_ok(mut self) -> Option<String> {
+    pub(crate) fn stdout_if_ok(mut self) -> Option<String> {
         let out = self.0.output().ok()?;
         out.status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
-    pub fn into_inner(self) -> Command {
+    pub(crate) fn into_inner(self) -> Command {
         self.0
     }
 }
 
 /// The version of `name` recorded in the workspace's Cargo.lock.
-pub fn locked_version(name: &str) -> Result<String> {
+pub(crate) fn locked_version(name: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock"))?;
     let needle = format!("name = \"{name}\"");
     let mut lines = lock.lines();
@@ -167,7 +167,7 @@ pub fn locked_version(name: &str) -> Result<String> {
 }
 
 /// Copies a directory tree.
-pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
@@ -179,4 +179,10 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A port the OS says is free on loopback.
+pub(crate) fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
 }

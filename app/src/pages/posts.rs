@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use shared::posts::GetPosts;
 use shared::posts::{CreatePost, DeletePost, Post};
-use tandem::{use_action_state, use_form_action, use_submitted_value, Form};
+use tandem::{use_action_state, use_form_action, Form, Input, TextArea};
 
 /// The posts page.
 #[component]
@@ -15,10 +15,10 @@ pub fn PostsPage() -> impl IntoView {
         <h1>"Posts"</h1>
         <Form action=create attr:data-testid="create-post-form">
             <p>
-                <label>"Title " <input type="text" name="title" value=use_submitted_value("title")/></label>
+                <label>"Title " <Input name="title"/></label>
             </p>
             <p>
-                <label>"Content " <textarea name="content">{use_submitted_value("content")}</textarea></label>
+                <label>"Content " <TextArea name="content"/></label>
             </p>
             <button type="submit" data-testid="create-post-submit">"Create"</button>
             {move || error.get().map(|message| view! {

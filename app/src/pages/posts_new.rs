@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use shared::posts::CreatePostWithState;
-use tandem::{use_action_state, use_form_status, Form, FormAction};
+use tandem::{use_action_state, use_form_status, Form, FormAction, Input, TextArea};
 
 /// The new-post page.
 #[component]
@@ -22,8 +22,8 @@ pub fn PostForm(action: FormAction<CreatePostWithState>) -> impl IntoView {
     let pending = action.pending();
     view! {
         <Form action>
-            <p><label>"Title " <input type="text" name="title"/></label></p>
-            <p><label>"Content " <textarea name="content"></textarea></label></p>
+            <p><label>"Title " <Input name="title"/></label></p>
+            <p><label>"Content " <TextArea name="content"/></label></p>
             <button type="submit" data-testid="pending-submit" disabled=pending>"Create Post"</button>
             <Spinner/>
             <p data-testid="action-state">{move || state.get().unwrap_or_default()}</p>

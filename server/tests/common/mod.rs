@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A running server binary.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     /// `host:port`.
-    pub addr: String,
+    pub(crate) addr: String,
     /// Removed on drop, when it is this server's own.
     own_dir: Option<PathBuf>,
     /// What it printed (stdout and stderr), line by line.
-    pub log: Arc<Mutex<Vec<String>>>,
+    pub(crate) log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -29,7 +29,7 @@ impl Drop for Server {
 }
 
 /// A server with its own SQLite file in a fresh temp dir.
-pub fn start(name: &str) -> Server {
+pub(crate) fn start(name: &str) -> Server {
     let dir = temp_dir(name);
     let mut server = start_with(&dir, &[]);
     server.own_dir = Some(dir);
@@ -37,7 +37,7 @@ pub fn start(name: &str) -> Server {
 }
 
 /// A fresh temp dir for `name`.
-pub fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tandem-http-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -46,7 +46,7 @@ pub fn temp_dir(name: &str) -> PathBuf {
 
 /// A server on `dir/test.db` (which other servers may share) with extra
 /// environment.
-pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Server {
+pub(crate) fn start_with(dir: &Path, env: &[(&str, &str)]) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
@@ -99,13 +99,13 @@ pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Server {
 
 impl Server {
     /// Kills it.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
     /// Whether a line it printed contains `text`.
-    pub fn logged(&self, text: &str) -> bool {
+    pub(crate) fn logged(&self, text: &str) -> bool {
         self.log
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -115,18 +115,18 @@ impl Server {
 }
 
 /// A response.
-pub struct Reply {
+pub(crate) struct Reply {
     /// Its status code.
-    pub status: u16,
+    pub(crate) status: u16,
     /// Its head, lower-cased.
-    pub headers: String,
+    pub(crate) headers: String,
     /// Its body, de-chunked.
-    pub body: String,
+    pub(crate) body: String,
 }
 
 impl Server {
     /// One request on a fresh connection.
-    pub fn request(
+    pub(crate) fn request(
         &self,
         method: &str,
         path: &str,
@@ -151,39 +151,57 @@ impl Server {
         let _ = stream.write_all(body);
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw);
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        Reply {
-            status,
-            headers: head.to_ascii_lowercase(),
-            body: dechunk(head, body),
-        }
+        parse_reply(&raw)
+    }
+
+    /// Sends `bytes` as they are on a fresh connection and reads the reply
+    /// until the server closes the connection (or 30 s pass).
+    pub(crate) fn raw(&self, bytes: &[u8]) -> Reply {
+        let mut stream = TcpStream::connect(&self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        stream.write_all(bytes).expect("write");
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        parse_reply(&raw)
     }
 
     /// A URL-encoded POST.
-    pub fn post_form(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    pub(crate) fn post_form(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
         let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
         all.extend_from_slice(headers);
         self.request("POST", path, &all, body.as_bytes())
     }
 
     /// The stored likes.
-    pub fn likes(&self) -> i64 {
+    pub(crate) fn likes(&self) -> i64 {
         let r = self.post_form("/api/get_likes", &[], "");
         assert_eq!(r.status, 200, "get_likes: {}", r.body);
         r.body.trim().parse().expect("a number")
     }
 
     /// How many posts are stored.
-    pub fn post_count(&self) -> usize {
+    pub(crate) fn post_count(&self) -> usize {
         let r = self.post_form("/api/get_posts", &[], "");
         assert_eq!(r.status, 200, "get_posts: {}", r.body);
         r.body.matches("\"id\"").count()
+    }
+}
+
+/// A reply read off the wire (status 0: none).
+fn parse_reply(raw: &[u8]) -> Reply {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Reply {
+        status,
+        headers: head.to_ascii_lowercase(),
+        body: dechunk(head, body),
     }
 }
 

@@ -1,0 +1,541 @@
+//! The request pipeline: one server function call, from a checked request
+//! to what it did. The JS call (answered with the envelope) and the form
+//! posted without JavaScript (answered with the page) both go through
+//! `Pipeline::call`, step by step:
+//!
+//! 1. the body is read within its limit and its time ([`read_body`]);
+//! 2. for a function declared with `#[tandem::server]`/`#[tandem::query]`,
+//!    the body is checked against its codec: its content type (`415`), its
+//!    form (`400`), and its arguments decoded (`400`; a forged bound
+//!    argument `403`);
+//! 3. the function runs, with the effects record, the cache, the page's
+//!    path and the app's context, inside a tracing span that names it;
+//! 4. a failure of Tandem's argument types recorded while it decoded
+//!    becomes its refusal;
+//! 5. its effects are applied to the cache.
+//!
+//! Sub-requests (the call itself, the queries read again, the page
+//! rendered after a no-JS post) are built by one helper, [`subrequest`],
+//! which forwards the browser's headers and sets the cookies the action
+//! left.
+
+use super::bind::BindKey;
+use super::cache::{Cache, PagePath};
+use super::call::CallScope;
+use super::cookies::cookie_header;
+use super::record::EffectsRecord;
+use super::refusal::{BodyTimeout, BodyTooLarge, MalformedBody, Refusal, UnsupportedContentType};
+use super::registry::Declared;
+use super::registry::Kind;
+use crate::wire::{
+    path_tags, Body as WireBody, Effects, FreshQuery, MountedQuery, Named, Reads, PAGE_HEADER,
+    QUERIES_HEADER, TANDEM_HEADER,
+};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, use_context};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::Instrument;
+
+/// One call to run.
+pub(crate) struct Call<'a> {
+    /// The function's path.
+    pub function: &'a str,
+    /// Its method.
+    pub method: Method,
+    /// The target to call it at (a `GET` function's arguments are in its
+    /// query).
+    pub uri: Uri,
+    /// The browser's request headers.
+    pub headers: &'a HeaderMap,
+    /// The body's content type.
+    pub content_type: Option<HeaderValue>,
+    /// The body, read whole.
+    pub body: Bytes,
+    /// The page the call was made from.
+    pub page: Option<String>,
+}
+
+/// What a call did.
+pub(crate) struct Ran {
+    /// The function's status.
+    pub status: StatusCode,
+    /// Its response headers.
+    pub headers: HeaderMap,
+    /// Its response body.
+    pub body: Bytes,
+    /// What it recorded: effects and cookie changes.
+    pub record: EffectsRecord,
+    /// The effects, as applied to the cache.
+    pub effects: Effects,
+    /// When the function is a declared query: the tags of what it read.
+    pub reads: Option<Reads>,
+}
+
+/// What a sub-request is for: which of the browser's headers it keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// A server function call: no `Accept` (server_fn would answer an
+    /// error with a redirect for `text/html`).
+    Function,
+    /// Rendering a page.
+    Page,
+}
+
+/// A request built from the browser's `headers`: every header but the
+/// body's, the cookies (replaced by `cookies`, which has the action's
+/// changes) and Tandem's own, plus `content_type`.
+pub(crate) fn subrequest(
+    method: Method,
+    uri: Uri,
+    headers: &HeaderMap,
+    purpose: Purpose,
+    content_type: Option<HeaderValue>,
+    cookies: &str,
+    body: Bytes,
+) -> Request {
+    const DROPPED: [HeaderName; 4] = [
+        header::CONTENT_LENGTH,
+        header::CONTENT_TYPE,
+        header::COOKIE,
+        header::TRANSFER_ENCODING,
+    ];
+    let mut request = Request::new(Body::from(body));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    let forwarded = request.headers_mut();
+    for (name, value) in headers {
+        let tandems = [TANDEM_HEADER, QUERIES_HEADER, PAGE_HEADER].contains(&name.as_str());
+        let accept = purpose == Purpose::Function && name == header::ACCEPT;
+        if !DROPPED.contains(name) && !tandems && !accept {
+            forwarded.append(name, value.clone());
+        }
+    }
+    if let Some(content_type) = content_type {
+        forwarded.insert(header::CONTENT_TYPE, content_type);
+    }
+    if let Ok(cookies) = HeaderValue::from_str(cookies) {
+        if !cookies.is_empty() {
+            forwarded.insert(header::COOKIE, cookies);
+        }
+    }
+    request
+}
+
+/// Reads a whole body, within `limit` bytes and `timeout`.
+pub(crate) async fn read_body(
+    body: Body,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, Refusal> {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(BodyTooLarge { limit }.into()),
+        Err(_) => Err(BodyTimeout {
+            seconds: timeout.as_secs(),
+        }
+        .into()),
+    }
+}
+
+/// Checks that URL-encoded text is well-formed: every `%` starts an escape
+/// of two hex digits, and what the escapes spell is UTF-8.
+pub(crate) fn check_url_encoded(text: &[u8]) -> Result<(), MalformedBody> {
+    let mut decoded = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'%' => {
+                let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+                match (hex(text.get(i + 1)), hex(text.get(i + 2))) {
+                    (Some(hi), Some(lo)) => decoded.push((hi * 16 + lo) as u8),
+                    _ => {
+                        return Err(MalformedBody {
+                            reason: format!(
+                                "a broken percent escape at byte {i}: {:?}",
+                                String::from_utf8_lossy(&text[i..text.len().min(i + 3)])
+                            ),
+                        })
+                    }
+                }
+                i += 3;
+            }
+            b'&' | b'=' => {
+                std::str::from_utf8(&decoded).map_err(|e| MalformedBody {
+                    reason: format!("a field that is not UTF-8: {e}"),
+                })?;
+                decoded.clear();
+                i += 1;
+            }
+            other => {
+                decoded.push(other);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&decoded)
+        .map(|_| ())
+        .map_err(|e| MalformedBody {
+            reason: format!("a field that is not UTF-8: {e}"),
+        })
+}
+
+/// The body's content type must be the one the function's codec reads; a
+/// URL-encoded body (or a `GET`'s query) must be well-formed.
+fn check_codec(declared: &Declared, call: &Call<'_>) -> Result<(), Refusal> {
+    let expected = declared.content_type();
+    if call.method == Method::GET {
+        let query = call.uri.query().unwrap_or("");
+        return Ok(check_url_encoded(query.as_bytes())?);
+    }
+    let got = call
+        .content_type
+        .as_ref()
+        .map(|v| v.to_str().unwrap_or("(not text)").to_string())
+        .unwrap_or_default();
+    let essence = super::guard::essence(&got);
+    let matches = match essence.as_deref() {
+        Some(essence) => essence == expected,
+        // No body at all: nothing to misread.
+        None => got.is_empty() && call.body.is_empty(),
+    };
+    if !matches {
+        return Err(UnsupportedContentType {
+            got,
+            expected: expected.to_string(),
+        }
+        .into());
+    }
+    if declared.url_encoded() {
+        check_url_encoded(&call.body)?;
+    }
+    Ok(())
+}
+
+/// What a call runs with: the app's context, the cache and the key of
+/// bound arguments. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Pipeline {
+    pub(crate) context: Arc<dyn Fn() + Send + Sync>,
+    pub(crate) cache: Cache,
+    pub(crate) key: BindKey,
+}
+
+impl Pipeline {
+    /// The context for rendering pages and running functions: the app's,
+    /// plus the cache, the key of bound arguments, and the page's CSP nonce.
+    pub(crate) fn page_context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
+        let context = self.context.clone();
+        let cache = self.cache.clone();
+        let key = self.key.clone();
+        move || {
+            context();
+            provide_context(cache.clone());
+            provide_context(key.clone());
+            // The nonce the page's Content-Security-Policy names.
+            if let Some(nonce) = use_context::<http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<Nonce>().cloned())
+            {
+                provide_context(nonce);
+            }
+        }
+    }
+
+    /// Runs one call through the pipeline (see the [module docs](self)).
+    pub(crate) async fn call(&self, call: Call<'_>) -> Result<Ran, Refusal> {
+        let declared = Declared::find(call.function);
+        let scope = CallScope::new(self.key.clone(), call.function);
+        let record = EffectsRecord::new(cookie_header(call.headers));
+        let cookies = record.cookie_header();
+        let request = |body: Bytes| {
+            subrequest(
+                call.method.clone(),
+                call.uri.clone(),
+                call.headers,
+                Purpose::Function,
+                call.content_type.clone(),
+                &cookies,
+                body,
+            )
+        };
+        let span = tracing::info_span!("server_fn", path = call.function);
+        if let Some(declared) = declared {
+            check_codec(declared, &call)?;
+            let decoded =
+                crate::wire::scoped(scope.clone(), declared.decode(request(call.body.clone())))
+                    .instrument(span.clone())
+                    .await;
+            if let Err(error) = decoded {
+                let refusal = declared.refusal(error, scope.failure());
+                span.in_scope(|| tracing::info!(%refusal, "refused before running"));
+                return Err(refusal);
+            }
+        }
+        let run = self.run(request(call.body), record.clone(), call.page, scope.clone());
+        let is_query = declared.is_some_and(|d| d.kind() == Kind::Query);
+        let (response, reads) = if is_query {
+            let (response, reads) = crate::wire::tracking_reads(run)
+                .instrument(span.clone())
+                .await;
+            (response, Some(reads))
+        } else {
+            (run.instrument(span.clone()).await, None)
+        };
+        let (parts, body) = response.into_parts();
+        if parts.status.is_server_error() || parts.status.is_client_error() {
+            // A function Tandem has no declaration of: its decoding failed
+            // inside server_fn, in the same scope.
+            if let Some(failure) = scope.failure() {
+                return Err(super::registry::refusal_for(call.function, failure));
+            }
+        }
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let effects = record.effects();
+        self.cache.apply(&effects).await;
+        Ok(Ran {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+            record,
+            effects,
+            reads,
+        })
+    }
+
+    /// Runs the server function `req` names, with `record`, the cache, the
+    /// page's path and the app's context provided, in `scope`.
+    pub(crate) async fn run(
+        &self,
+        req: Request,
+        record: EffectsRecord,
+        page: Option<String>,
+        scope: Arc<CallScope>,
+    ) -> Response {
+        let context = self.page_context();
+        let call = leptos_axum::handle_server_fns_with_context(
+            move || {
+                context();
+                provide_context(record.clone());
+                if let Some(page) = &page {
+                    provide_context(PagePath(page.clone()));
+                }
+            },
+            req,
+        );
+        crate::wire::scoped(scope, call).await.into_response()
+    }
+
+    /// Runs the mounted queries again, in process, as the browser would
+    /// call them now: with the cookies the action just set.
+    pub(crate) async fn rerun(
+        &self,
+        queries: &[&MountedQuery],
+        headers: &HeaderMap,
+        record: &EffectsRecord,
+        page: Option<String>,
+    ) -> Vec<FreshQuery> {
+        let cookies = record.cookie_header();
+        let form = HeaderValue::from_static("application/x-www-form-urlencoded");
+        let runs = queries.iter().map(|query| {
+            let mut headers = headers.clone();
+            if let Ok(cookies) = HeaderValue::from_str(&cookies) {
+                headers.insert(header::COOKIE, cookies);
+            }
+            let page = page.clone();
+            let form = form.clone();
+            async move {
+                let uri: Uri = query.path.parse().ok()?;
+                let ran = self
+                    .call(Call {
+                        function: &query.path,
+                        method: Method::POST,
+                        uri,
+                        headers: &headers,
+                        content_type: Some(form),
+                        body: Bytes::from(query.args.clone()),
+                        page,
+                    })
+                    .await;
+                let (status, body, reads) = match ran {
+                    Ok(ran) => (ran.status.as_u16(), ran.body, ran.reads),
+                    Err(refusal) => {
+                        let (_, body) = Declared::find(&query.path)
+                            .map(|d| d.encode_error(refusal.to_string()))
+                            .unwrap_or(("", Bytes::from(refusal.to_string())));
+                        (refusal.status().as_u16(), body, None)
+                    }
+                };
+                Some(FreshQuery {
+                    query: (*query).clone(),
+                    status,
+                    body: WireBody::from(body.to_vec()),
+                    reads,
+                })
+            }
+        });
+        futures::future::join_all(runs)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}
+
+/// The mounted queries an action's effects touched, on `page`: all of them
+/// after `refresh()`, a cookie change, a redirect to the same page or a
+/// revalidation of the page itself; otherwise those whose reads the
+/// invalidated tags, paths or layouts reach, and those whose reads are not
+/// known.
+pub(crate) fn touched<'a>(
+    named: &'a [Named],
+    effects: &Effects,
+    page: Option<&str>,
+) -> Vec<&'a MountedQuery> {
+    if !effects.page_data_changed() && effects.redirect.is_none() {
+        return Vec::new();
+    }
+    let tags: Vec<String> = effects
+        .revalidated_tags
+        .iter()
+        .chain(&effects.updated_tags)
+        .cloned()
+        .collect();
+    let paths = &effects.revalidated_paths;
+    let layouts = &effects.revalidated_layouts;
+    let whole_page = effects.refresh
+        || effects.cookies_changed
+        || effects.redirect.is_some()
+        || page.is_some_and(|page| Reads(path_tags(page)).touched(&[], paths, layouts));
+    named
+        .iter()
+        .filter(|n| {
+            whole_page
+                || n.reads
+                    .as_ref()
+                    .is_none_or(|reads| reads.touched(&tags, paths, layouts))
+        })
+        .map(|n| &n.query)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(path: &str, reads: Option<&[&str]>) -> Named {
+        Named {
+            query: MountedQuery {
+                path: path.into(),
+                args: String::new(),
+            },
+            reads: reads.map(|r| Reads(r.iter().map(|t| t.to_string()).collect())),
+        }
+    }
+
+    #[test]
+    fn only_the_queries_an_action_touched_are_read_again() {
+        let page = [
+            named("/api/get_post", Some(&["post:3", "_path:/posts/3"])),
+            named("/api/get_comments", Some(&["comments:3", "_path:/posts/3"])),
+            named("/api/get_likes", Some(&[])),
+        ];
+        let paths = |fx: Effects, page_path: &str| -> Vec<String> {
+            touched(&page, &fx, Some(page_path))
+                .into_iter()
+                .map(|q| q.path.clone())
+                .collect()
+        };
+        let comments = Effects {
+            updated_tags: vec!["comments:3".into()],
+            ..Effects::default()
+        };
+        assert_eq!(paths(comments, "/posts/3"), ["/api/get_comments"]);
+        let nothing = Effects::default();
+        assert!(paths(nothing, "/posts/3").is_empty());
+        let refresh = Effects {
+            refresh: true,
+            ..Effects::default()
+        };
+        assert_eq!(paths(refresh, "/posts/3").len(), 3);
+        // A revalidation of this page reads the whole page again.
+        let this_page = Effects {
+            revalidated_paths: vec!["/posts/[id]".into()],
+            ..Effects::default()
+        };
+        assert_eq!(paths(this_page.clone(), "/posts/3").len(), 3);
+        // Of another page: only what read from it.
+        let other = Effects {
+            revalidated_paths: vec!["/posts/[id]".into()],
+            ..Effects::default()
+        };
+        assert_eq!(
+            paths(other, "/elsewhere"),
+            ["/api/get_post", "/api/get_comments"]
+        );
+        // Unknown reads are read again after any change.
+        let unknown = [named("/api/get_x", None)];
+        let price = Effects {
+            updated_tags: vec!["price".into()],
+            ..Effects::default()
+        };
+        assert_eq!(touched(&unknown, &price, Some("/")).len(), 1);
+    }
+
+    #[test]
+    fn url_encoded_text_is_checked_strictly() {
+        assert!(check_url_encoded(b"").is_ok());
+        assert!(check_url_encoded(b"a=1&b=caf%C3%A9+x").is_ok());
+        assert!(check_url_encoded(b"a=%").is_err());
+        assert!(check_url_encoded(b"a=%4").is_err());
+        assert!(check_url_encoded(b"%zz=%G0").is_err());
+        // Escapes that spell bytes which are not UTF-8.
+        assert!(check_url_encoded(b"a=%C3").is_err());
+        assert!(
+            check_url_encoded(b"a=%C3&b=%A9").is_err(),
+            "fields decode on their own"
+        );
+    }
+
+    #[test]
+    fn subrequests_forward_the_browsers_headers_but_the_bodys_and_tandems() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("a.test"));
+        headers.insert(header::ACCEPT, HeaderValue::from_static("text/html"));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("3"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("old=1"));
+        headers.insert(QUERIES_HEADER, HeaderValue::from_static("[]"));
+        let call = subrequest(
+            Method::POST,
+            Uri::from_static("/api/x"),
+            &headers,
+            Purpose::Function,
+            Some(HeaderValue::from_static("application/json")),
+            "new=2",
+            Bytes::from_static(b"{}"),
+        );
+        assert_eq!(call.headers()[header::HOST], "a.test");
+        assert_eq!(call.headers()[header::COOKIE], "new=2");
+        assert_eq!(call.headers()[header::CONTENT_TYPE], "application/json");
+        assert!(!call.headers().contains_key(header::ACCEPT));
+        assert!(!call.headers().contains_key(header::CONTENT_LENGTH));
+        assert!(!call.headers().contains_key(QUERIES_HEADER));
+        let page = subrequest(
+            Method::GET,
+            Uri::from_static("/posts"),
+            &headers,
+            Purpose::Page,
+            None,
+            "",
+            Bytes::new(),
+        );
+        assert_eq!(page.headers()[header::ACCEPT], "text/html");
+        assert!(!page.headers().contains_key(header::COOKIE));
+    }
+}

@@ -1,0 +1,193 @@
+//! The functions declared to Tandem with `#[tandem::server]` and
+//! `#[tandem::query]`, gathered at start.
+//!
+//! Each declaration knows its function's codec, so Tandem checks a call's
+//! body before the function runs: a content type the codec does not read
+//! is `415`, a body that does not decode is `400` (a forged bound argument
+//! `403`), and nothing runs. Only functions declared as queries may be
+//! named among the queries an action asks the server to read again.
+//!
+//! ```no_run
+//! use leptos::prelude::*;
+//!
+//! #[tandem::query]
+//! pub async fn get_count() -> Result<i64, ServerFnError> {
+//!     Ok(1)
+//! }
+//!
+//! # fn main() {
+//! let declared = tandem::server::Declared::find("/api/get_count").expect("declared");
+//! assert_eq!(declared.kind(), tandem::server::Kind::Query);
+//! # }
+//! ```
+
+use crate::server::refusal::{BadArguments, ForgedArgument, MalformedBody, Refusal};
+use crate::wire::DecodeFailure;
+use axum::body::Body;
+use futures::future::BoxFuture;
+use server_fn::codec::{Encoding, FromReq};
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use server_fn::{ContentType, ServerFn, ServerFnError};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// What a declared function is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `#[tandem::server]`: any server function (a mutation, usually).
+    Server,
+    /// `#[tandem::query]`: reads only; may be mounted and read again.
+    Query,
+}
+
+/// A server function's codec, as the registry needs it: the input
+/// encoding of server_fn's `Http<Input, Output>` protocol.
+pub trait HttpCodec {
+    /// The input encoding (`PostUrl`, `Json`, …).
+    type Input: Encoding;
+}
+
+impl<I: Encoding, O> HttpCodec for server_fn::Http<I, O> {
+    type Input = I;
+}
+
+type Check = fn(http::Request<Body>) -> BoxFuture<'static, Result<(), ServerFnError>>;
+
+/// One function declared with `#[tandem::server]` or `#[tandem::query]`
+/// (the attributes submit it; you do not build it yourself).
+pub struct Declared {
+    path: &'static str,
+    kind: Kind,
+    content_type: &'static str,
+    check: Check,
+    error_content_type: &'static str,
+    ser: fn(ServerFnErrorErr) -> bytes::Bytes,
+}
+
+server_fn::inventory::collect!(Declared);
+
+impl Declared {
+    /// The declaration of `S`, as the attributes submit it.
+    pub const fn new<S>(kind: Kind) -> Self
+    where
+        S: ServerFn + Send + 'static,
+        S::Protocol: HttpCodec,
+        S: FromReq<<S::Protocol as HttpCodec>::Input, http::Request<Body>, ServerFnError>,
+    {
+        Self {
+            path: S::PATH,
+            kind,
+            content_type: <<S::Protocol as HttpCodec>::Input as ContentType>::CONTENT_TYPE,
+            check: check::<S>,
+            error_content_type:
+                <<S::Error as FromServerFnError>::Encoder as ContentType>::CONTENT_TYPE,
+            ser: ser::<S>,
+        }
+    }
+
+    /// The declared function at `path`, if any.
+    pub fn find(path: &str) -> Option<&'static Declared> {
+        static ALL: OnceLock<HashMap<&'static str, &'static Declared>> = OnceLock::new();
+        ALL.get_or_init(|| {
+            server_fn::inventory::iter::<Declared>()
+                .map(|d| (d.path, d))
+                .collect()
+        })
+        .get(path)
+        .copied()
+    }
+
+    /// Every declared function.
+    pub fn all() -> impl Iterator<Item = &'static Declared> {
+        server_fn::inventory::iter::<Declared>()
+    }
+
+    /// Its URL path.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// What it is for.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The content type its codec reads.
+    pub fn content_type(&self) -> &'static str {
+        self.content_type
+    }
+
+    /// Whether its codec reads URL-encoded text (the body, or the query of
+    /// a `GET`).
+    pub(crate) fn url_encoded(&self) -> bool {
+        self.content_type == "application/x-www-form-urlencoded"
+    }
+
+    /// Decodes the call's arguments the way the function will, without
+    /// running it. Run it inside the call's decoding scope (a forged bound
+    /// argument is recorded there), then turn a failure into its refusal
+    /// with [`Declared::refusal`].
+    pub(crate) async fn decode(&self, request: http::Request<Body>) -> Result<(), ServerFnError> {
+        (self.check)(request).await
+    }
+
+    /// The refusal for arguments that did not decode: from what the
+    /// decoding scope recorded, else from the codec's error variant.
+    pub(crate) fn refusal(&self, error: ServerFnError, recorded: Option<DecodeFailure>) -> Refusal {
+        let function = self.path.to_string();
+        match (recorded, error) {
+            (Some(failure), _) => refusal_for(self.path, failure),
+            // The body could not be read as URL-encoded text.
+            (None, ServerFnError::Deserialization(reason)) if self.url_encoded() => {
+                MalformedBody { reason }.into()
+            }
+            (None, ServerFnError::Args(reason))
+            | (None, ServerFnError::MissingArg(reason))
+            | (None, ServerFnError::Deserialization(reason)) => {
+                BadArguments { function, reason }.into()
+            }
+            (None, other) => BadArguments {
+                function,
+                reason: other.to_string(),
+            }
+            .into(),
+        }
+    }
+
+    /// `message` as the function's own error type encodes it, and that
+    /// encoding's content type: how a refusal reaches the function's
+    /// caller, so its client decodes it like any error of the function.
+    pub(crate) fn encode_error(&self, message: String) -> (&'static str, bytes::Bytes) {
+        (
+            self.error_content_type,
+            (self.ser)(ServerFnErrorErr::ServerError(message)),
+        )
+    }
+}
+
+fn check<S>(request: http::Request<Body>) -> BoxFuture<'static, Result<(), ServerFnError>>
+where
+    S: ServerFn + Send + 'static,
+    S::Protocol: HttpCodec,
+    S: FromReq<<S::Protocol as HttpCodec>::Input, http::Request<Body>, ServerFnError>,
+{
+    Box::pin(async move { S::from_req(request).await.map(|_| ()) })
+}
+
+fn ser<S: ServerFn>(error: ServerFnErrorErr) -> bytes::Bytes {
+    S::Error::from_server_fn_error(error).ser()
+}
+
+/// The refusal for a failure of Tandem's argument types while the function
+/// at `function` decoded.
+pub(crate) fn refusal_for(function: &str, failure: DecodeFailure) -> Refusal {
+    let function = function.to_string();
+    match failure {
+        DecodeFailure::Forged => ForgedArgument { function }.into(),
+        DecodeFailure::BadPrev(reason) => BadArguments {
+            function,
+            reason: format!("field `prev`: {reason}"),
+        }
+        .into(),
+    }
+}

@@ -1,0 +1,270 @@
+//! The browser side of one page: the queries it has mounted (with the
+//! arguments on screen now, and what each read), how to navigate, and
+//! applying what an action's response carries.
+//!
+//! Everything here is per browser tab (one thread); on the server the
+//! functions are inert.
+
+use crate::wire::{Effects, FreshQuery};
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+mod browser {
+    use crate::wire::{path_of, Effects, FreshQuery, MountedQuery, Named, Reads, MAX_QUERIES};
+    use futures::future::LocalBoxFuture;
+    use std::cell::{Cell, RefCell};
+    use std::collections::{BTreeMap, HashMap};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::rc::Rc;
+    use std::task::{Context, Poll};
+
+    /// A query mounted on the page.
+    pub(crate) struct Registered {
+        /// Its server function's path.
+        pub(crate) path: &'static str,
+        /// Its arguments as they are now, URL-encoded.
+        pub(crate) args: Rc<dyn Fn() -> String>,
+        /// Puts a fresh result (status, body) in place.
+        pub(crate) apply: Rc<dyn Fn(u16, Vec<u8>)>,
+        /// Reads it again from the browser.
+        pub(crate) refetch: Rc<dyn Fn() -> LocalBoxFuture<'static, ()>>,
+    }
+
+    impl Registered {
+        fn query(&self) -> MountedQuery {
+            MountedQuery {
+                path: self.path.to_string(),
+                args: (self.args)(),
+            }
+        }
+    }
+
+    type Navigate = Rc<dyn Fn(&str)>;
+    type Key = (String, String);
+
+    thread_local! {
+        static QUERIES: RefCell<BTreeMap<u64, Registered>> = const { RefCell::new(BTreeMap::new()) };
+        static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+        static NAVIGATE: RefCell<Option<Navigate>> = const { RefCell::new(None) };
+        static REDIRECTS: Cell<u64> = const { Cell::new(0) };
+        /// What each query (path, args) read when its data was last read.
+        static READS: RefCell<HashMap<Key, Reads>> = RefCell::new(HashMap::new());
+        static READS_LOADED: Cell<bool> = const { Cell::new(false) };
+        /// The next page's data, carried by a redirecting action's answer.
+        static PREFETCHED: RefCell<HashMap<Key, FreshQuery>> = RefCell::new(HashMap::new());
+        /// The query whose request is being made (see [`reading`]).
+        static CURRENT: RefCell<Option<Key>> = const { RefCell::new(None) };
+    }
+
+    pub(crate) fn register_query(registered: Registered) -> u64 {
+        let id = NEXT_ID.with(|n| {
+            let id = n.get();
+            n.set(id + 1);
+            id
+        });
+        QUERIES.with(|q| q.borrow_mut().insert(id, registered));
+        id
+    }
+
+    pub(crate) fn unregister_query(id: u64) {
+        QUERIES.with(|q| q.borrow_mut().remove(&id));
+    }
+
+    /// The server's list of what the page's queries read while it rendered.
+    fn load_rendered_reads() {
+        if READS_LOADED.with(|l| l.replace(true)) {
+            return;
+        }
+        let text = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(crate::wire::READS_SCRIPT_ID))
+            .and_then(|e| e.text_content());
+        let Some(named) = text.and_then(|t| serde_json::from_str::<Vec<Named>>(&t).ok()) else {
+            return;
+        };
+        READS.with(|r| {
+            let mut reads = r.borrow_mut();
+            for n in named {
+                if let Some(read) = n.reads {
+                    reads.insert((n.query.path, n.query.args), read);
+                }
+            }
+        });
+    }
+
+    /// Remembers what a query read.
+    pub(crate) fn remember_reads(query: &MountedQuery, reads: Reads) {
+        READS.with(|r| {
+            r.borrow_mut()
+                .insert((query.path.clone(), query.args.clone()), reads)
+        });
+    }
+
+    /// The distinct queries mounted now, with what each read, at most
+    /// [`MAX_QUERIES`] (the rest are read again from the browser when
+    /// needed).
+    pub(crate) fn mounted() -> Vec<Named> {
+        load_rendered_reads();
+        let queries: Vec<MountedQuery> = QUERIES.with(|q| {
+            let mut seen: Vec<MountedQuery> = Vec::new();
+            for r in q.borrow().values() {
+                let query = r.query();
+                if !seen.contains(&query) && seen.len() < MAX_QUERIES {
+                    seen.push(query);
+                }
+            }
+            seen
+        });
+        READS.with(|r| {
+            let mut reads = r.borrow_mut();
+            // Forget what queries no longer mounted read.
+            reads.retain(|(path, args), _| {
+                queries.iter().any(|q| q.path == *path && q.args == *args)
+            });
+            queries
+                .into_iter()
+                .map(|query| {
+                    let read = reads
+                        .get(&(query.path.clone(), query.args.clone()))
+                        .cloned();
+                    Named { query, reads: read }
+                })
+                .collect()
+        })
+    }
+
+    pub(crate) fn set_navigate(navigate: Navigate) {
+        NAVIGATE.with(|n| *n.borrow_mut() = Some(navigate));
+    }
+
+    pub(crate) fn redirects() -> u64 {
+        REDIRECTS.with(Cell::get)
+    }
+
+    pub(crate) fn current_path() -> Option<String> {
+        web_sys::window()?.location().pathname().ok()
+    }
+
+    pub(crate) async fn refetch_all() {
+        let all: Vec<_> =
+            QUERIES.with(|q| q.borrow().values().map(|r| r.refetch.clone()).collect());
+        futures::future::join_all(all.iter().map(|f| f())).await;
+    }
+
+    /// The result the last redirect carried for this query, if any (taken:
+    /// it is used once).
+    pub(crate) fn take_prefetched(path: &str, args: &str) -> Option<FreshQuery> {
+        PREFETCHED.with(|p| p.borrow_mut().remove(&(path.to_string(), args.to_string())))
+    }
+
+    /// Runs `call` (a request for the query `path` with `args`) so that the
+    /// client knows which query the answer is for: it remembers what the
+    /// query read.
+    pub(crate) fn reading<F: Future>(path: &str, args: &str, call: F) -> Reading<F> {
+        Reading {
+            key: (path.to_string(), args.to_string()),
+            call: Box::pin(call),
+        }
+    }
+
+    /// A query's request being made (see [`reading`]).
+    pub(crate) struct Reading<F> {
+        key: Key,
+        call: Pin<Box<F>>,
+    }
+
+    impl<F: Future> Future for Reading<F> {
+        type Output = F::Output;
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            let key = self.key.clone();
+            let before = CURRENT.with(|c| c.replace(Some(key)));
+            let polled = self.call.as_mut().poll(cx);
+            CURRENT.with(|c| *c.borrow_mut() = before);
+            polled
+        }
+    }
+
+    /// The query whose request is being made now, if any.
+    pub(crate) fn current_query() -> Option<MountedQuery> {
+        CURRENT.with(|c| {
+            c.borrow()
+                .clone()
+                .map(|(path, args)| MountedQuery { path, args })
+        })
+    }
+
+    pub(crate) async fn apply(effects: Effects, results: Vec<FreshQuery>) {
+        for result in &results {
+            if let Some(reads) = &result.reads {
+                remember_reads(&result.query, reads.clone());
+            }
+        }
+        if let Some(to) = effects.redirect.as_deref() {
+            REDIRECTS.with(|r| r.set(r.get() + 1));
+            if current_path().as_deref() != Some(path_of(to)) {
+                // Another page: the answer carried the data it mounts.
+                PREFETCHED.with(|p| {
+                    let mut prefetched = p.borrow_mut();
+                    prefetched.clear();
+                    for result in results {
+                        let key = (result.query.path.clone(), result.query.args.clone());
+                        prefetched.insert(key, result);
+                    }
+                });
+                match NAVIGATE.with(|n| n.borrow().clone()) {
+                    Some(navigate) => navigate(to),
+                    None => {
+                        if let Some(w) = web_sys::window() {
+                            let _ = w.location().assign(to);
+                        }
+                    }
+                }
+                return;
+            }
+            // The same page: stay, and show its fresh data below.
+        }
+        if !effects.page_data_changed() && effects.redirect.is_none() {
+            return;
+        }
+        // The server read again what the action touched among the queries
+        // the request named; only those beyond what one request may name
+        // are read again from here.
+        let named: Vec<MountedQuery> = mounted().into_iter().map(|n| n.query).collect();
+        let mut beyond = Vec::new();
+        QUERIES.with(|q| {
+            for r in q.borrow().values() {
+                let query = r.query();
+                match results.iter().find(|res| res.query == query) {
+                    Some(res) => (r.apply)(res.status, res.body.clone().into_bytes()),
+                    None if !named.contains(&query) => beyond.push(r.refetch.clone()),
+                    None => {}
+                }
+            }
+        });
+        futures::future::join_all(beyond.iter().map(|f| f())).await;
+    }
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+pub(crate) use browser::{
+    current_path, current_query, mounted, reading, redirects, refetch_all, register_query,
+    remember_reads, set_navigate, take_prefetched, unregister_query, Registered,
+};
+
+/// Applies an action's response in the browser: navigates on a redirect to
+/// another page (with the data it mounts), puts the fresh query data in
+/// place. Resolves once the page shows fresh data.
+pub(crate) async fn apply(effects: Effects, results: Vec<FreshQuery>) {
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    browser::apply(effects, results).await;
+    #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+    let _ = (effects, results);
+}
+
+/// How many redirects actions have followed in this tab; an action whose
+/// call saw this change ended in a redirect.
+#[cfg(not(any(feature = "hydrate", feature = "csr")))]
+pub(crate) fn redirects() -> u64 {
+    0
+}

@@ -1,0 +1,194 @@
+//! Queries: the server data a page reads, registered so that one action
+//! response can bring it up to date.
+//!
+//! [`use_query`] reads a server function into a Leptos [`Resource`]
+//! (rendered on the server, serialized into the page and hydrated as
+//! usual) and records it as mounted on the page: which function, with which
+//! arguments. Every action sent through [`TandemClient`](crate::TandemClient)
+//! names the mounted queries; when the action's effects touch the page's
+//! data (`refresh()`, `revalidate_path`, a tag, a cookie), the server runs
+//! those queries again in the same request and the response carries their
+//! fresh values. The client puts them in place before the action's pending
+//! state ends: one request per mutation, client-only state kept.
+//!
+//! Queries use the server function's default codecs (URL-encoded
+//! arguments, JSON output).
+//!
+//! ```no_run
+//! use leptos::prelude::*;
+//!
+//! #[tandem::query]
+//! pub async fn get_count() -> Result<i64, ServerFnError> {
+//!     Ok(1)
+//! }
+//!
+//! #[component]
+//! fn Count() -> impl IntoView {
+//!     let count = tandem::use_query(|| GetCount {});
+//!     view! {
+//!         <Suspense>
+//!             {move || count.get().map(|c| c.map(|n| n.to_string()))}
+//!         </Suspense>
+//!     }
+//! }
+//! ```
+
+use leptos::prelude::*;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::ServerFn;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// A server function declared as a query with `#[tandem::query]`: it only
+/// reads, so a page may mount it and an action may ask the server to read
+/// it again. The attribute implements it; do not implement it yourself.
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// #[tandem::query]
+/// pub async fn get_total() -> Result<i64, ServerFnError> { Ok(0) }
+/// fn needs_a_query<Q: tandem::Query>() {}
+/// needs_a_query::<GetTotal>();
+/// ```
+pub trait Query: ServerFn {}
+
+/// What a query resource holds: the server function's result.
+pub type QueryResult<S> = Result<<S as ServerFn>::Output, <S as ServerFn>::Error>;
+
+/// Reads the server function `S` called with `args()` as a [`Resource`],
+/// kept fresh by actions (see the [module docs](self)).
+///
+/// `args` is reactive: read route params or signals in it, and the query
+/// reads again when they change (the page never shows the data of the
+/// arguments it had before), and is named with its new arguments in the
+/// next action. On the server it runs in process while the page renders,
+/// with the URL's params; hydration reads nothing again.
+///
+/// ```no_run
+/// # use leptos::prelude::*;
+/// # #[tandem::query]
+/// # pub async fn get_post(id: i64) -> Result<String, ServerFnError> { Ok(String::new()) }
+/// use leptos_router::hooks::use_params_map;
+/// let params = use_params_map();
+/// let id = move || params.read().get("id").and_then(|id| id.parse().ok()).unwrap_or(0);
+/// let post = tandem::use_query(move || GetPost { id: id() });
+/// ```
+pub fn use_query<S>(
+    args: impl Fn() -> S + Clone + Send + Sync + 'static,
+) -> Resource<QueryResult<S>>
+where
+    S: Query + Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    S::Output: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    S::Error: FromServerFnError + Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    // The arguments, URL-encoded as the query's codec sends them: the
+    // resource's key, and what the page names in an action.
+    let encoded = Memo::new(move |_| serde_qs::to_string(&args()).unwrap_or_default());
+    let resource = Resource::new(move || encoded.get(), |encoded: String| read::<S>(encoded));
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    {
+        use futures::FutureExt;
+        let id = crate::ui::page::register_query(crate::ui::page::Registered {
+            path: S::PATH,
+            args: std::rc::Rc::new(move || encoded.get_untracked()),
+            apply: std::rc::Rc::new(move |status: u16, body: Vec<u8>| {
+                resource.try_set(Some(decode::<S>(status, body)));
+            }),
+            refetch: std::rc::Rc::new(move || {
+                let next = read::<S>(encoded.get_untracked());
+                async move {
+                    let value = next.await;
+                    resource.try_set(Some(value));
+                }
+                .boxed_local()
+            }),
+        });
+        on_cleanup(move || crate::ui::page::unregister_query(id));
+    }
+    resource
+}
+
+/// Runs the query with its URL-encoded arguments: in process on the server
+/// (noting what it read for the page being rendered), from the data a
+/// redirect carried or with a request in the browser.
+async fn read<S>(encoded: String) -> QueryResult<S>
+where
+    S: Query + Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    S::Output: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    S::Error: FromServerFnError + Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    let input: S = match serde_qs::from_str(&encoded) {
+        Ok(input) => input,
+        Err(e) => {
+            return Err(S::Error::from_server_fn_error(ServerFnErrorErr::Args(
+                e.to_string(),
+            )))
+        }
+    };
+    #[cfg(feature = "ssr")]
+    {
+        let rendered = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<crate::wire::Rendered>().cloned());
+        let (value, reads) = crate::wire::tracking_reads(input.run_body()).await;
+        if let Some(rendered) = rendered {
+            let (status, body) = match &value {
+                Ok(output) => (200, serde_json::to_vec(output).unwrap_or_default()),
+                Err(e) => (500, e.ser().to_vec()),
+            };
+            rendered.push(crate::wire::FreshQuery {
+                query: crate::wire::MountedQuery {
+                    path: S::PATH.to_string(),
+                    args: encoded,
+                },
+                status,
+                body: crate::wire::Body::from(body),
+                reads: Some(reads),
+            });
+        }
+        value
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        {
+            if let Some(carried) = crate::ui::page::take_prefetched(S::PATH, &encoded) {
+                if let Some(reads) = carried.reads.clone() {
+                    crate::ui::page::remember_reads(&carried.query, reads);
+                }
+                return decode::<S>(carried.status, carried.body.into_bytes());
+            }
+            crate::ui::page::reading(S::PATH, &encoded, input.run_on_client()).await
+        }
+        #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+        input.run_on_client().await
+    }
+}
+
+/// A query's result from its status and body.
+#[cfg_attr(not(any(feature = "hydrate", feature = "csr")), allow(dead_code))]
+fn decode<S>(status: u16, body: Vec<u8>) -> QueryResult<S>
+where
+    S: Query,
+    S::Output: DeserializeOwned,
+    S::Error: FromServerFnError,
+{
+    if status < 400 {
+        serde_json::from_slice::<S::Output>(&body).map_err(|e| {
+            S::Error::from_server_fn_error(ServerFnErrorErr::Deserialization(e.to_string()))
+        })
+    } else {
+        Err(S::Error::de(body.into()))
+    }
+}
+
+/// Reads every query mounted on the page again from the browser (one
+/// request per query); resolves when the fresh data is in. Actions do not
+/// need it: their response carries the fresh data. Does nothing on the
+/// server.
+///
+/// ```no_run
+/// leptos::task::spawn_local(tandem::refresh_page());
+/// ```
+pub async fn refresh_page() {
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    crate::ui::page::refetch_all().await;
+}

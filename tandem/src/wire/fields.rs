@@ -1,0 +1,25 @@
+//! The names of the hidden fields Tandem's forms carry.
+
+/// Hidden form field naming the server function a no-JS form post runs
+/// (the form's default action).
+///
+/// ```
+/// assert_eq!(tandem::wire::ACTION_FIELD, "__tandem_action");
+/// ```
+pub const ACTION_FIELD: &str = "__tandem_action";
+
+/// Name of a submit button's field that overrides [`ACTION_FIELD`] (the
+/// `formAction` counterpart).
+///
+/// ```
+/// assert_eq!(tandem::wire::BUTTON_ACTION_FIELD, "__tandem_button");
+/// ```
+pub const BUTTON_ACTION_FIELD: &str = "__tandem_button";
+
+/// Name of the form field that carries the previous state of an action
+/// (see [`Prev`](super::prev::Prev)).
+///
+/// ```
+/// assert_eq!(tandem::wire::PREV_FIELD, "prev");
+/// ```
+pub const PREV_FIELD: &str = "prev";

@@ -1,0 +1,66 @@
+//! The wire: what both sides of a Tandem call agree on.
+//!
+//! Everything here compiles for the server and for the browser alike: the
+//! headers a request carries, the [`Envelope`] the server answers with, the
+//! [`Effects`] inside it, the queries a page has mounted, the names of the
+//! hidden form fields, and the decoding of a form posted without
+//! JavaScript. The server side (`tandem::server`) and the UI side
+//! (`tandem::ui`) both build on it and never on each other's insides.
+//!
+//! ```
+//! use tandem::wire::{Effects, Envelope};
+//! let envelope = Envelope {
+//!     status: 200,
+//!     body: "3".into(),
+//!     effects: Effects { refresh: true, ..Effects::default() },
+//!     queries: vec![],
+//!     reads: None,
+//! };
+//! let json = serde_json::to_string(&envelope).unwrap();
+//! assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), envelope);
+//! ```
+
+mod bound;
+#[cfg(feature = "ssr")]
+mod decoding;
+mod effects;
+mod envelope;
+mod fields;
+mod form_post;
+mod prev;
+mod queries;
+mod reads;
+#[cfg(feature = "ssr")]
+mod rendered;
+
+pub use bound::{Bound, Sealed};
+#[cfg(feature = "ssr")]
+pub use decoding::DecodeFailure;
+#[cfg(feature = "ssr")]
+pub(crate) use decoding::{scoped, Decoding};
+pub use effects::Effects;
+pub use envelope::{Body, Envelope, FreshQuery, ENVELOPE_CONTENT_TYPE, TANDEM_HEADER};
+pub use fields::{ACTION_FIELD, BUTTON_ACTION_FIELD, PREV_FIELD};
+pub use form_post::{FormPost, SubmittedAction};
+pub use prev::Prev;
+pub use queries::{
+    decode_queries, MountedQuery, Named, QueriesError, MAX_QUERIES, MAX_QUERIES_BYTES, PAGE_HEADER,
+    QUERIES_HEADER,
+};
+pub use reads::{
+    is_pattern, path_matches, path_tags, Reads, LAYOUT_TAG, PATH_TAG, READS_SCRIPT_ID,
+};
+#[cfg(feature = "ssr")]
+pub(crate) use reads::{record as record_reads, tracking as tracking_reads};
+#[cfg(feature = "ssr")]
+pub(crate) use rendered::Rendered;
+
+/// The path of a URL or path, without its query and fragment.
+#[cfg_attr(
+    not(any(feature = "ssr", feature = "hydrate", feature = "csr")),
+    allow(dead_code)
+)]
+pub(crate) fn path_of(url: &str) -> &str {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    &url[..end]
+}
