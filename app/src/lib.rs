@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/posts") view=pages::posts::PostsPage ssr=SsrMode::Async/>
                     <Route path=path!("/posts/new") view=pages::posts_new::NewPostPage ssr=SsrMode::Async/>
+                    <Route path=path!("/posts/:id") view=pages::post::PostPage ssr=SsrMode::Async/>
                     <Route path=path!("/likes") view=pages::likes::LikesPage ssr=SsrMode::Async/>
                     <Route path=path!("/views") view=pages::views::ViewsPage ssr=SsrMode::Async/>
                     <Route path=path!("/cookies") view=pages::cookies::CookiesPage ssr=SsrMode::Async/>

@@ -279,3 +279,74 @@ test('/tags: change + update_tag is one request carrying the fresh value', async
   await expect(value).toHaveText(String(before + 1));
   expect(freshQuery(await envelopeOf(response), '/api/get_price')).toBe(before + 1);
 });
+
+/** Creates a post through the API; its id. */
+async function createPostId(request: import('@playwright/test').APIRequestContext, title: string) {
+  const response = await request.post('/api/create_post_with_state', {
+    form: { prev: '""', title, content: `Body of ${title}` },
+  });
+  const state = (await response.json()) as string;
+  return Number(state.match(/Created post (\d+)/)?.[1]);
+}
+
+// contract (demo-contract.md, `/posts` additions): "`button[data-testid=post-like]` ... calls `like_post` for that post only."
+test('/posts: like_post is one request carrying the fresh list', async ({ page, request }) => {
+  const title = uniqueTitle('One-request like');
+  await createPostId(request, title);
+  await gotoHydrated(page, '/posts');
+  const row = postItem(page, title);
+  await expect(row.getByTestId('post-likes')).toHaveText('Likes: 0');
+  const response = await oneRequest(
+    page,
+    '/posts like_post',
+    '/api/like_post',
+    () => row.getByTestId('post-like').click(),
+    () => expect(postItem(page, title).getByTestId('post-likes')).toHaveText('Likes: 1'),
+  );
+  const list = freshQuery(await envelopeOf(response), '/api/get_posts') as (Post & { likes: number })[];
+  expect(list.find((p) => p.title === title)?.likes).toBe(1);
+});
+
+// contract (demo-contract.md, `/posts/:id`): "calls `add_comment`: the comment is stored and shows as the last `li`, in one request."
+test('/posts/:id: add_comment is one request carrying only the fresh comments', async ({ page, request }) => {
+  const id = await createPostId(request, uniqueTitle('One-request comment'));
+  await gotoHydrated(page, `/posts/${id}`);
+  const form = page.getByTestId('comment-form');
+  await form.locator('textarea[name=body]').fill('one request');
+  const response = await oneRequest(
+    page,
+    '/posts/:id add_comment',
+    '/api/add_comment',
+    () => form.getByTestId('comment-submit').click(),
+    () => expect(page.getByTestId('comment-body')).toHaveText(['one request']),
+  );
+  const envelope = await envelopeOf(response);
+  // Several queries are mounted; only the one the action touched comes back.
+  expect((envelope.queries ?? []).map((q) => q.query[0])).toEqual(['/api/get_comments']);
+  expect(freshQuery(envelope, '/api/get_comments')).toHaveLength(1);
+});
+
+// contract (demo-contract.md, `/posts/:id`): "`button[data-testid=delete-this-post]` ... deletes the post and redirects to `/posts` ... With JavaScript this is one request: the redirect's answer carries the data `/posts` shows."
+test('/posts/:id: delete-this-post (redirect to /posts) is one request carrying the list', async ({
+  page,
+  request,
+}) => {
+  const title = uniqueTitle('One-request delete this');
+  const id = await createPostId(request, title);
+  await gotoHydrated(page, `/posts/${id}`);
+  const response = await oneRequest(
+    page,
+    '/posts/:id delete-this-post',
+    '/api/delete_this_post',
+    () => page.getByTestId('delete-this-post').click(),
+    async () => {
+      await expect(page).toHaveURL(/\/posts$/);
+      await expect(page.locator(LIST_ITEMS).first()).toBeVisible();
+      await expect(postItem(page, title)).toHaveCount(0);
+    },
+  );
+  const envelope = await envelopeOf(response);
+  expect(envelope.effects.redirect).toBe('/posts');
+  const list = freshQuery(envelope, '/api/get_posts') as Post[];
+  expect(list.some((p) => p.title === title)).toBe(false);
+});

@@ -201,3 +201,35 @@ fn two_hundred_concurrent_likes_add_exactly_two_hundred() {
     });
     assert_eq!(s.likes(), before + 200);
 }
+
+#[test]
+fn a_mutation_named_as_a_query_is_400_and_runs_nothing() {
+    let s = start("not-a-query");
+    let before = s.likes();
+    // increment_like named among the queries to read again: the whole
+    // request is refused, the action (another increment_like) included.
+    let r = s.post_form(
+        "/api/increment_like",
+        &[
+            ("x-tandem", "1"),
+            ("x-tandem-queries", r#"[["/api/increment_like",""]]"#),
+        ],
+        "",
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("not a declared query"), "{}", r.body);
+    // Behind a harmless action too.
+    let r = s.post_form(
+        "/api/get_likes",
+        &[
+            ("x-tandem", "1"),
+            (
+                "x-tandem-queries",
+                r#"[["/api/get_likes",""],["/api/increment_like",""]]"#,
+            ),
+        ],
+        "",
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(s.likes(), before);
+}

@@ -307,18 +307,24 @@ fn a_refused_post_without_js_keeps_its_status() {
         "prev=%22%22&title=Keep&content=x",
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    let id: String = r.body.chars().filter(char::is_ascii_digit).collect();
     let posts = s.post_count();
     let token = newest_token(&s);
-    // A forged bound argument: 403, the page.
+    // A forged bound argument, posted by that row's delete form: 403, the
+    // page.
     let r = s.post_form(
         "/posts",
         &[],
-        "__tandem_action=%2Fapi%2Fdelete_post&id=forged",
+        &format!("__tandem_action=%2Fapi%2Fdelete_post&__tandem_form={id}&id=forged"),
     );
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.headers.contains("text/html"), "{}", r.headers);
     // The page, with the refusal in its error boundary.
-    assert!(r.body.contains("data-testid=\"error-boundary\""), "{}", r.body);
+    assert!(
+        r.body.contains("data-testid=\"error-boundary\""),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("refused bound argument"), "{}", r.body);
     // Arguments that do not decode: 400, the page.
     let r = s.post_form(
@@ -333,7 +339,7 @@ fn a_refused_post_without_js_keeps_its_status() {
     let r = s.post_form(
         "/posts",
         &[],
-        &format!("__tandem_action=%2Fapi%2Fdelete_post&id={token}"),
+        &format!("__tandem_action=%2Fapi%2Fdelete_post&__tandem_form={id}&id={token}"),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(s.post_count(), posts - 1);

@@ -5,6 +5,7 @@
 //! POST handler at `/api/<name>`, in the browser a fetch stub that speaks
 //! Tandem's envelope (`client = tandem::TandemClient`).
 
+pub mod comments;
 pub mod cookies;
 pub mod likes;
 pub mod model;

@@ -1,6 +1,6 @@
 //! `/posts` and `/posts/new`: forms, action state, revalidation, redirect.
 
-pub use crate::model::Post;
+pub use crate::model::{Post, PostDetail};
 use leptos::prelude::*;
 use tandem::{Bound, Prev};
 
@@ -22,12 +22,59 @@ pub async fn get_posts() -> Result<Vec<Post>, ServerFnError> {
     Ok(posts)
 }
 
-/// What every change to the posts invalidates: the `/posts` page and
-/// anything else that read the list.
+/// One post and its older neighbour, `None` if there is no such post; read
+/// through the cache (tags `posts` and `post:{id}`).
+#[tandem::query(endpoint = "get_post")]
+pub async fn get_post(id: i64) -> Result<Option<PostDetail>, ServerFnError> {
+    let store = crate::store::Store::from_context()?;
+    let mut detail = tandem::cache(&format!("post:{id}"), &["posts", &format!("post:{id}")], {
+        move || {
+            let store = store.clone();
+            async move { store.post(id).await }
+        }
+    })
+    .await?;
+    if let Some(detail) = &mut detail {
+        detail.post.delete_token = Some(tandem::seal::<DeleteThisPost, _>(&id)?);
+    }
+    Ok(detail)
+}
+
+/// What every change to the posts invalidates: the `/posts` page, every
+/// post's page, and anything else that read them.
 #[cfg(feature = "ssr")]
 fn posts_changed() {
     tandem::revalidate_path("/posts");
+    tandem::revalidate_path("/posts/[id]");
     tandem::update_tag("posts");
+}
+
+/// `/posts` and `/posts/:id`: one more like for a post; returns its count.
+/// It revalidates the pages that show likes, and nothing else: the lists
+/// read through the cache are fresh only because `revalidate_path` reaches
+/// every page that read them.
+#[tandem::server(endpoint = "like_post")]
+pub async fn like_post(post: i64) -> Result<i64, ServerFnError> {
+    let store = crate::store::Store::from_context()?;
+    let likes = store
+        .like_post(post)
+        .await?
+        .ok_or_else(|| ServerFnError::new(format!("there is no post {post}")))?;
+    tandem::revalidate_path("/posts");
+    tandem::revalidate_path("/posts/[id]");
+    Ok(likes)
+}
+
+/// `/posts/:id`: deletes the post shown, then redirects to `/posts`. Its id
+/// is bound by the server.
+#[tandem::server(endpoint = "delete_this_post")]
+pub async fn delete_this_post(id: Bound<i64>) -> Result<(), ServerFnError> {
+    let store = crate::store::Store::from_context()?;
+    let id = id.into_inner();
+    store.delete_post(id).await?;
+    posts_changed();
+    tandem::update_tag(format!("comments:{id}"));
+    Err(tandem::redirect("/posts").into())
 }
 
 /// `/posts`: stores a post, revalidates `/posts` and redirects there. A

@@ -11,6 +11,7 @@
 //! (SQLite's default `synchronous=FULL` in WAL mode), so an answered
 //! increment is on disk.
 
+use crate::model::{Comment, Post, PostDetail};
 use leptos::prelude::*;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::SqlitePool;
@@ -177,6 +178,29 @@ impl Store {
         )
         .execute(&self.pool)
         .await?;
+        // Stores made before posts had likes get the column.
+        let columns: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info('posts')")
+                .fetch_all(&self.pool)
+                .await?;
+        if !columns.iter().any(|c| c == "likes") {
+            sqlx::query("ALTER TABLE posts ADD COLUMN likes INTEGER NOT NULL DEFAULT 0")
+                .execute(&self.pool)
+                .await?;
+        }
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS comments (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                post_id    INTEGER NOT NULL,
+                body       TEXT NOT NULL,
+                created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+            )",
+        )
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("CREATE INDEX IF NOT EXISTS comments_by_post ON comments (post_id, id)")
+            .execute(&self.pool)
+            .await?;
         for name in COUNTERS {
             sqlx::query("INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)")
                 .bind(name)
@@ -217,20 +241,32 @@ impl Store {
 
 impl Store {
     /// Every post, newest first.
-    pub async fn posts(&self) -> Result<Vec<crate::model::Post>, StoreError> {
-        let rows: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT id, title, content FROM posts ORDER BY id DESC")
+    pub async fn posts(&self) -> Result<Vec<Post>, StoreError> {
+        let rows: Vec<(i64, String, String, i64)> =
+            sqlx::query_as("SELECT id, title, content, likes FROM posts ORDER BY id DESC")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, title, content)| crate::model::Post {
-                id,
-                title,
-                content,
-                delete_token: None,
-            })
-            .collect())
+        Ok(rows.into_iter().map(post_of).collect())
+    }
+
+    /// One post, and the id of the next older one, if any.
+    pub async fn post(&self, id: i64) -> Result<Option<PostDetail>, StoreError> {
+        let row: Option<(i64, String, String, i64)> =
+            sqlx::query_as("SELECT id, title, content, likes FROM posts WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let older: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM posts WHERE id < ?")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(PostDetail {
+            post: post_of(row),
+            older,
+        }))
     }
 
     /// Stores a post and returns its id.
@@ -244,13 +280,81 @@ impl Store {
         )
     }
 
-    /// Deletes a post; deleting one that is gone is not an error.
+    /// Deletes a post and its comments; deleting one that is gone is not
+    /// an error.
     pub async fn delete_post(&self, id: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM comments WHERE post_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM posts WHERE id = ?")
             .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds one like to a post and returns its new count; `None` if the
+    /// post is gone.
+    pub async fn like_post(&self, id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("UPDATE posts SET likes = likes + 1 WHERE id = ? RETURNING likes")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// A post's comments, oldest first.
+    pub async fn comments(&self, post_id: i64) -> Result<Vec<Comment>, StoreError> {
+        let rows: Vec<(i64, i64, String)> =
+            sqlx::query_as("SELECT id, post_id, body FROM comments WHERE post_id = ? ORDER BY id")
+                .bind(post_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, post_id, body)| Comment {
+                id,
+                post_id,
+                body,
+                delete_token: None,
+            })
+            .collect())
+    }
+
+    /// Stores a comment on a post and returns its id; `None` if the post is
+    /// gone.
+    pub async fn add_comment(&self, post_id: i64, body: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO comments (post_id, body) SELECT id, ? FROM posts WHERE id = ? RETURNING id",
+        )
+        .bind(body)
+        .bind(post_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Deletes one comment of a post.
+    pub async fn delete_comment(&self, post_id: i64, id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM comments WHERE id = ? AND post_id = ?")
+            .bind(id)
+            .bind(post_id)
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+fn post_of((id, title, content, likes): (i64, String, String, i64)) -> Post {
+    Post {
+        id,
+        title,
+        content,
+        likes,
+        delete_token: None,
     }
 }
 
@@ -317,6 +421,43 @@ mod tests {
         let left = store.posts().await.expect("list");
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].id, a);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn posts_have_likes_comments_and_an_older_neighbour() {
+        let (dir, url) = temp_db("comments");
+        let store = Store::open(&url).await.expect("open");
+        let a = store.create_post("first", "").await.expect("create");
+        let b = store.create_post("second", "").await.expect("create");
+        assert_eq!(store.like_post(a).await.expect("like"), Some(1));
+        assert_eq!(store.like_post(a).await.expect("like"), Some(2));
+        assert_eq!(store.like_post(999).await.expect("like"), None);
+        let detail = store.post(b).await.expect("read").expect("b");
+        assert_eq!((detail.post.likes, detail.older), (0, Some(a)));
+        assert_eq!(store.post(a).await.expect("read").expect("a").older, None);
+        let c1 = store
+            .add_comment(b, "one")
+            .await
+            .expect("add")
+            .expect("b exists");
+        store.add_comment(b, "two").await.expect("add");
+        assert_eq!(store.add_comment(999, "x").await.expect("add"), None);
+        let bodies: Vec<String> = store
+            .comments(b)
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|c| c.body)
+            .collect();
+        assert_eq!(bodies, ["one", "two"]);
+        store.delete_comment(a, c1).await.expect("delete"); // not a's: stays
+        assert_eq!(store.comments(b).await.expect("list").len(), 2);
+        store.delete_comment(b, c1).await.expect("delete");
+        assert_eq!(store.comments(b).await.expect("list").len(), 1);
+        store.delete_post(b).await.expect("delete");
+        assert!(store.post(b).await.expect("read").is_none());
+        assert!(store.comments(b).await.expect("list").is_empty());
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -129,8 +129,9 @@ pub use ui::fields::{use_submitted_value, Input, SubmittedValue, TextArea};
 pub use ui::form::{use_form_status, AnyFormAction, Form, FormStatus, SubmitButton};
 pub use ui::hydration::{Runtime, HYDRATED_ATTRIBUTE};
 pub use ui::optimistic::{use_optimistic, Optimistic};
-pub use ui::query::{refresh_page, use_query, Query, QueryResult};
+pub use ui::query::{refresh_page, use_query, Query, QueryResource, QueryResult};
 pub use ui::queue::{DispatchQueue, Turn, WaitForTurn};
+pub use ui::response::not_found;
 pub use ui::transition::{use_transition, StartTransition};
 pub use wire::{Bound, Prev, Sealed, SubmittedAction};
 

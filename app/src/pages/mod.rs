@@ -4,6 +4,7 @@ pub mod cookies;
 pub mod home;
 pub mod likes;
 pub mod plain_likes;
+pub mod post;
 pub mod posts;
 pub mod posts_new;
 pub mod refresh;

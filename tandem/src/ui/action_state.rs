@@ -129,19 +129,7 @@ where
         // A form posted without JavaScript: the server ran `S` already and
         // renders its result; the browser hydrates from the same value.
         let submitted = SharedValue::new(move || crate::ui::form::submitted_outcome(S::PATH));
-        let (seed, seed_error) = match submitted.into_inner() {
-            Some(outcome) if outcome.ok => match serde_json::from_str::<S::Output>(&outcome.body) {
-                Ok(state) => (Some(state), None),
-                Err(e) => (
-                    initial.clone(),
-                    Some(S::Error::from_server_fn_error(
-                        ServerFnErrorErr::Deserialization(e.to_string()),
-                    )),
-                ),
-            },
-            Some(outcome) => (initial.clone(), Some(S::Error::de(outcome.body.into()))),
-            None => (initial.clone(), None),
-        };
+        let (seed, seed_error) = seeded::<S>(submitted.into_inner(), initial.clone());
         let state = RwSignal::new(seed);
         let error = RwSignal::new(seed_error);
         let initial = StoredValue::new(initial);
@@ -248,6 +236,32 @@ where
     }
 }
 
+/// The state and error an action starts from: the answer to a post without
+/// JavaScript, else `initial`.
+fn seeded<S>(
+    outcome: Option<crate::ui::form::Outcome>,
+    initial: Option<S::Output>,
+) -> (Option<S::Output>, Option<S::Error>)
+where
+    S: ServerFn,
+    S::Output: DeserializeOwned,
+    S::Error: FromServerFnError,
+{
+    match outcome {
+        Some(outcome) if outcome.ok => match serde_json::from_str::<S::Output>(&outcome.body) {
+            Ok(state) => (Some(state), None),
+            Err(e) => (
+                initial,
+                Some(S::Error::from_server_fn_error(
+                    ServerFnErrorErr::Deserialization(e.to_string()),
+                )),
+            ),
+        },
+        Some(outcome) => (initial, Some(S::Error::de(outcome.body.into()))),
+        None => (initial, None),
+    }
+}
+
 /// `input` with its `prev` field (see [`Prev`](crate::Prev)) set to
 /// `state`; `None` if it has no such field or does not re-encode.
 fn with_prev<S, T>(input: &S, state: &T) -> Option<S>
@@ -289,6 +303,13 @@ where
             reset: Arc::new(move || {
                 state.try_set(initial.try_get_value().flatten());
                 error.try_set(None);
+            }),
+            seed: Arc::new(move |outcome: &crate::ui::form::Outcome| {
+                let (seed, seed_error) = seeded::<S>(Some(outcome.clone()), None);
+                if let Some(seed) = seed {
+                    state.try_set(Some(seed));
+                }
+                error.try_set(seed_error);
             }),
             dispatch_form: Arc::new(move |form: &leptos::web_sys::FormData| {
                 match crate::ui::form::decode_form::<S>(form) {

@@ -39,7 +39,7 @@
 //! }
 //! ```
 
-use crate::wire::{SubmittedAction, ACTION_FIELD, BUTTON_ACTION_FIELD};
+use crate::wire::{SubmittedAction, ACTION_FIELD, BUTTON_ACTION_FIELD, FORM_KEY_FIELD};
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::sync::Arc;
@@ -62,10 +62,11 @@ fn submitted_action() -> Option<SubmittedAction> {
     None
 }
 
-/// The result of `path` if this request ran it for a form post.
+/// The result of `path` if this request ran it for a form post of a form
+/// without a key (a keyed [`Form`] gives its action the result itself).
 pub(crate) fn submitted_outcome(path: &str) -> Option<Outcome> {
     submitted_action()
-        .filter(|s| s.action == path)
+        .filter(|s| s.action == path && s.form_key().is_none())
         .map(|s| Outcome {
             ok: s.succeeded(),
             body: s.body,
@@ -102,6 +103,8 @@ pub struct AnyFormAction {
     /// Puts the state back to where it started (after a redirect).
     #[cfg_attr(not(any(feature = "hydrate", feature = "csr")), allow(dead_code))]
     pub(crate) reset: Arc<dyn Fn() + Send + Sync>,
+    /// Starts the state from the answer to a post without JavaScript.
+    pub(crate) seed: Arc<dyn Fn(&Outcome) + Send + Sync>,
 }
 
 impl AnyFormAction {
@@ -211,6 +214,11 @@ pub fn Form(
     /// after a redirect).
     #[prop(optional)]
     reset_on_success: bool,
+    /// This form's own key among the forms of the same function on the page
+    /// (a row's id, in a list): the answer to a post without JavaScript, its
+    /// submitted values and its errors go back to this form only.
+    #[prop(optional, into)]
+    key: Option<String>,
     children: Children,
 ) -> impl IntoView {
     let location = leptos_router::hooks::use_location();
@@ -223,20 +231,34 @@ pub fn Form(
         }
     };
     let default_path = action.as_ref().map(|a| a.path);
+    let own_key = key.clone();
     let submitted = submitted_action().filter(|s| {
-        s.fields
+        let own_action = s
+            .fields
             .iter()
-            .any(|(k, v)| k == ACTION_FIELD && Some(v.as_str()) == default_path)
+            .any(|(k, v)| k == ACTION_FIELD && Some(v.as_str()) == default_path);
+        own_action && s.form_key() == own_key.as_deref()
     });
-    // The submitted fields reach the browser too, so hydration matches.
-    let submitted = SharedValue::new(move || submitted.map(|s| (s.action, s.status, s.fields)))
-        .into_inner()
-        .map(|(action, status, fields)| SubmittedAction {
-            action,
-            status,
-            body: String::new(),
-            fields,
-        });
+    // The submission reaches the browser too, so hydration matches.
+    let submitted =
+        SharedValue::new(move || submitted.map(|s| (s.action, s.status, s.body, s.fields)))
+            .into_inner()
+            .map(|(action, status, body, fields)| SubmittedAction {
+                action,
+                status,
+                body,
+                fields,
+            });
+    // A keyed form gives its action the result (its action is one of many
+    // of the same function on the page).
+    if let (Some(_), Some(s), Some(a)) = (&key, &submitted, &action) {
+        if Some(s.action.as_str()) == default_path {
+            (a.seed)(&Outcome {
+                ok: s.succeeded(),
+                body: s.body.clone(),
+            });
+        }
+    }
     let seeded_last = submitted
         .as_ref()
         .and_then(|s| default_path.filter(|p| *p == s.action));
@@ -290,6 +312,9 @@ pub fn Form(
     let hidden_action = action.as_ref().map(|a| {
         view! { <input type="hidden" name=ACTION_FIELD value=a.path/> }
     });
+    let hidden_key = key.map(|key| {
+        view! { <input type="hidden" name=FORM_KEY_FIELD value=key/> }
+    });
     let hidden_prev = action.as_ref().and_then(|a| a.prev).map(|prev| {
         view! { <input type="hidden" name=crate::wire::PREV_FIELD prop:value=prev value=prev/> }
     });
@@ -313,6 +338,7 @@ pub fn Form(
     view! {
         <form method="post" action=target data-tandem="" node_ref=form_ref on:submit=on_submit>
             {hidden_action}
+            {hidden_key}
             {hidden_prev}
             {children()}
             {failure}

@@ -20,4 +20,5 @@ pub mod optimistic;
 pub(crate) mod page;
 pub mod query;
 pub mod queue;
+pub mod response;
 pub mod transition;

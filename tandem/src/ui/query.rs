@@ -54,7 +54,8 @@ pub trait Query: ServerFn {}
 /// What a query resource holds: the server function's result.
 pub type QueryResult<S> = Result<<S as ServerFn>::Output, <S as ServerFn>::Error>;
 
-/// Reads the server function `S` called with `args()` as a [`Resource`],
+/// Reads the server function `S` called with `args()` into a
+/// [`QueryResource`] (a Leptos [`Resource`] that is never stale),
 /// kept fresh by actions (see the [module docs](self)).
 ///
 /// `args` is reactive: read route params or signals in it, and the query
@@ -72,9 +73,7 @@ pub type QueryResult<S> = Result<<S as ServerFn>::Output, <S as ServerFn>::Error
 /// let id = move || params.read().get("id").and_then(|id| id.parse().ok()).unwrap_or(0);
 /// let post = tandem::use_query(move || GetPost { id: id() });
 /// ```
-pub fn use_query<S>(
-    args: impl Fn() -> S + Clone + Send + Sync + 'static,
-) -> Resource<QueryResult<S>>
+pub fn use_query<S>(args: impl Fn() -> S + Clone + Send + Sync + 'static) -> QueryResource<S>
 where
     S: Query + Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     S::Output: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
@@ -83,7 +82,15 @@ where
     // The arguments, URL-encoded as the query's codec sends them: the
     // resource's key, and what the page names in an action.
     let encoded = Memo::new(move |_| serde_qs::to_string(&args()).unwrap_or_default());
-    let resource = Resource::new(move || encoded.get(), |encoded: String| read::<S>(encoded));
+    // Each value is kept with the arguments it was read for, so that the
+    // previous arguments' data is never shown once they changed.
+    let resource = Resource::new(
+        move || encoded.get(),
+        |encoded: String| async move {
+            let value = read::<S>(encoded.clone()).await;
+            (encoded, value)
+        },
+    );
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     {
         use futures::FutureExt;
@@ -91,20 +98,132 @@ where
             path: S::PATH,
             args: std::rc::Rc::new(move || encoded.get_untracked()),
             apply: std::rc::Rc::new(move |status: u16, body: Vec<u8>| {
-                resource.try_set(Some(decode::<S>(status, body)));
+                let args = encoded.get_untracked();
+                resource.try_set(Some((args, decode::<S>(status, body))));
             }),
             refetch: std::rc::Rc::new(move || {
-                let next = read::<S>(encoded.get_untracked());
+                let args = encoded.get_untracked();
+                let next = read::<S>(args.clone());
                 async move {
                     let value = next.await;
-                    resource.try_set(Some(value));
+                    // Only if the arguments are still those.
+                    if encoded.try_get_untracked().as_ref() == Some(&args) {
+                        resource.try_set(Some((args, value)));
+                    }
                 }
                 .boxed_local()
             }),
         });
         on_cleanup(move || crate::ui::page::unregister_query(id));
     }
-    resource
+    QueryResource { resource, encoded }
+}
+
+/// The data of a query, as [`use_query`] gives it: like a Leptos
+/// [`Resource`] (read it with [`get`](QueryResource::get) or `.await` it,
+/// inside `<Suspense>`), except that it never holds the data of the
+/// arguments it had before: while the data of new arguments loads, it is
+/// pending. `Copy`.
+///
+/// ```no_run
+/// # use leptos::prelude::*;
+/// # #[tandem::query]
+/// # pub async fn get_total() -> Result<i64, ServerFnError> { Ok(0) }
+/// let total = tandem::use_query(|| GetTotal {});
+/// view! {
+///     <Suspense>{move || total.get().map(|t| t.map(|n| n.to_string()))}</Suspense>
+/// };
+/// ```
+pub struct QueryResource<S: Query + 'static>
+where
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    resource: Resource<(String, QueryResult<S>)>,
+    encoded: Memo<String>,
+}
+
+impl<S: Query + 'static> Clone for QueryResource<S>
+where
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: Query + 'static> Copy for QueryResource<S>
+where
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+}
+
+impl<S> QueryResource<S>
+where
+    S: Query + Send + Sync + 'static,
+    S::Output: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    S::Error: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    /// The data for the arguments the query has now; `None` while it loads
+    /// (tracked, like [`Resource::get`], so `<Suspense>` waits for it).
+    ///
+    /// ```no_run
+    /// # use leptos::prelude::*;
+    /// # #[tandem::query]
+    /// # pub async fn get_total() -> Result<i64, ServerFnError> { Ok(0) }
+    /// let total = tandem::use_query(|| GetTotal {});
+    /// let shown = move || total.get().and_then(Result::ok).unwrap_or_default();
+    /// ```
+    pub fn get(&self) -> Option<QueryResult<S>> {
+        let current = self.encoded.get();
+        self.resource
+            .get()
+            .filter(|(args, _)| *args == current)
+            .map(|(_, value)| value)
+    }
+
+    /// [`get`](QueryResource::get) without tracking.
+    ///
+    /// ```no_run
+    /// # use leptos::prelude::*;
+    /// # #[tandem::query]
+    /// # pub async fn get_total() -> Result<i64, ServerFnError> { Ok(0) }
+    /// let total = tandem::use_query(|| GetTotal {});
+    /// let now = total.get_untracked();
+    /// ```
+    pub fn get_untracked(&self) -> Option<QueryResult<S>> {
+        let current = self.encoded.get_untracked();
+        self.resource
+            .get_untracked()
+            .filter(|(args, _)| *args == current)
+            .map(|(_, value)| value)
+    }
+}
+
+impl<S> std::future::IntoFuture for QueryResource<S>
+where
+    S: Query + Send + Sync + 'static,
+    S::Output: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    S::Error: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    type Output = QueryResult<S>;
+    type IntoFuture = futures::future::BoxFuture<'static, QueryResult<S>>;
+
+    /// The data for the query's arguments now, once it is loaded: inside a
+    /// `Suspend`, an answer for earlier arguments never resolves it (the
+    /// `Suspend` runs again when the new data lands).
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let current = self.encoded.get_untracked();
+            let (args, value) = self.resource.await;
+            if args != current {
+                std::future::pending::<()>().await;
+            }
+            value
+        })
+    }
 }
 
 /// Runs the query with its URL-encoded arguments: in process on the server

@@ -23,3 +23,12 @@ pub const BUTTON_ACTION_FIELD: &str = "__tandem_button";
 /// assert_eq!(tandem::wire::PREV_FIELD, "prev");
 /// ```
 pub const PREV_FIELD: &str = "prev";
+
+/// Hidden field carrying a form's own key (see the `key` of
+/// [`Form`](crate::Form)), so that the answer to a post without JavaScript
+/// goes back to that form and to no other of the same function.
+///
+/// ```
+/// assert_eq!(tandem::wire::FORM_KEY_FIELD, "__tandem_form");
+/// ```
+pub const FORM_KEY_FIELD: &str = "__tandem_form";

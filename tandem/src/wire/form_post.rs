@@ -1,7 +1,7 @@
 //! A form posted without JavaScript: its decoding, and what the server
 //! hands the page it renders in answer.
 
-use super::fields::{ACTION_FIELD, BUTTON_ACTION_FIELD};
+use super::fields::{ACTION_FIELD, BUTTON_ACTION_FIELD, FORM_KEY_FIELD};
 
 /// A form posted without JavaScript, decoded: its fields in order and the
 /// server function it names (a submit button's over the form's default).
@@ -75,6 +75,16 @@ impl SubmittedAction {
     /// ```
     pub fn succeeded(&self) -> bool {
         self.status < 400
+    }
+
+    /// The key of the form that was posted, if it has one.
+    ///
+    /// ```
+    /// # let s = tandem::SubmittedAction { action: String::new(), status: 200, body: String::new(), fields: vec![("__tandem_form".into(), "7".into())] };
+    /// assert_eq!(s.form_key(), Some("7"));
+    /// ```
+    pub fn form_key(&self) -> Option<&str> {
+        self.field(FORM_KEY_FIELD).filter(|k| !k.is_empty())
     }
 
     /// The last value submitted for `name`.

@@ -40,7 +40,7 @@ pub use decoding::DecodeFailure;
 pub(crate) use decoding::{scoped, Decoding};
 pub use effects::Effects;
 pub use envelope::{Body, Envelope, FreshQuery, ENVELOPE_CONTENT_TYPE, TANDEM_HEADER};
-pub use fields::{ACTION_FIELD, BUTTON_ACTION_FIELD, PREV_FIELD};
+pub use fields::{ACTION_FIELD, BUTTON_ACTION_FIELD, FORM_KEY_FIELD, PREV_FIELD};
 pub use form_post::{FormPost, SubmittedAction};
 pub use prev::Prev;
 pub use queries::{
