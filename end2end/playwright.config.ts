@@ -7,6 +7,17 @@ const baseURL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   testDir: './tests',
+  // `cargo leptos end-to-end` starts the server and runs this at once:
+  // wait for it (an address already answering is used as it is).
+  webServer: {
+    command: 'node -e "setInterval(() => {}, 1 << 30)"',
+    url: `${baseURL}/likes`,
+    reuseExistingServer: true,
+    timeout: 10 * 60_000,
+  },
+  // A subset, by title (the dev-loop test runs `cargo leptos end-to-end`
+  // with the /likes tests only).
+  grep: process.env.E2E_GREP ? new RegExp(process.env.E2E_GREP) : undefined,
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

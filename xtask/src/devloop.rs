@@ -85,6 +85,30 @@ pub(crate) fn run() -> Result<()> {
     if let Ok(text) = std::fs::read_to_string(&timing) {
         println!("    dev loop timing: {}", text.trim());
     }
+    timed(
+        "cargo leptos end-to-end in the copy (the /likes browser tests)",
+        || {
+            let port = free_port()?;
+            let out = cmd("cargo")
+                .args(["leptos", "end-to-end"])
+                .current_dir(&ws)
+                .env("CARGO_TARGET_DIR", base.join("target"))
+                .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+                .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+                .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+                .env("E2E_GREP", "likes\\.spec")
+                .env("CHROMIUM_PATH", chromium_path())
+                .output()?;
+            println!("{out}");
+            // cargo-leptos exits 0 when its build fails, without running
+            // the tests: a run counts only if the tests passed.
+            if out.contains(" passed") && !out.contains(" failed") {
+                Ok(())
+            } else {
+                fail("cargo leptos end-to-end did not run the browser tests to a pass (see above)")
+            }
+        },
+    )?;
     Ok(())
 }
 
@@ -144,7 +168,7 @@ impl Watch {
         let out = std::fs::File::create(log)?;
         let err = out.try_clone()?;
         let mut command = cmd("cargo")
-            .args(["leptos", "watch"])
+            .args(crate::DEV_COMMAND)
             .current_dir(ws)
             .env("CARGO_TARGET_DIR", target)
             // cargo-leptos lets the environment override its configuration.

@@ -28,7 +28,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   setup [dev|test|bench|all]
                         install the tools the command needs (default: all)
-  dev                   install what is missing, then `cargo leptos watch`
+  dev                   install what is missing, then `cargo leptos watch --hot-reload`
   build                 build the release site into target/site and target/release/server
   test                  install what is missing, run every test (Rust, browser, Trunk build,
                         the dev loop)
@@ -92,11 +92,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// What `cargo xtask dev` runs (and the dev-loop test runs the same):
+/// `--hot-reload` patches an edited view into the open page at once,
+/// while the server is rebuilt; the page then reloads by itself.
+pub(crate) const DEV_COMMAND: [&str; 3] = ["leptos", "watch", "--hot-reload"];
+
 fn dev() -> util::Result<()> {
     setup::run(setup::Purpose::Dev)?;
-    util::step("cargo leptos watch (Ctrl-C to stop; the app is on http://127.0.0.1:3000)");
+    util::step(
+        "cargo leptos watch --hot-reload (Ctrl-C to stop; the app is on http://127.0.0.1:3000)",
+    );
     util::cmd("cargo")
-        .args(["leptos", "watch"])
+        .args(DEV_COMMAND)
         .current_dir(util::root())
         .env("PATH", util::tool_path())
         .status_ok()

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub(crate) enum Purpose {
     /// `cargo leptos watch`.
     Dev,
-    /// The release build only.
+    /// The release build only (`cargo leptos build --release`).
     Build,
     /// Every test, browsers, Redis and the dev loop (cargo-leptos) included.
     Test,
@@ -33,9 +33,9 @@ pub(crate) fn run(purpose: Purpose) -> Result<()> {
     wasm_target()?;
     wasm_bindgen_cli()?;
     wasm_opt()?;
-    if dev || test {
-        cargo_leptos()?;
-    }
+    // Every build goes through it: `cargo leptos watch` for dev, `cargo
+    // leptos build --release` for the tests and the bench.
+    cargo_leptos()?;
     let bench = matches!(purpose, Purpose::Bench | Purpose::All);
     if dev || test || bench {
         end2end_packages()?;

@@ -134,6 +134,27 @@ impl Cmd {
         }
     }
 
+    /// Runs capturing stdout and stderr (together, in order of lines
+    /// read); fails unless it exits 0.
+    pub(crate) fn output(mut self) -> Result<String> {
+        let what = self.describe();
+        println!("    $ {what}");
+        let out = self
+            .0
+            .output()
+            .map_err(|e| Error(format!("cannot run `{what}`: {e}")))?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if out.status.success() {
+            Ok(text)
+        } else {
+            fail(format!("`{what}` failed ({}):\n{text}", out.status))
+        }
+    }
+
     /// Runs capturing output; the trimmed stdout if it exits 0, else `None`
     /// (also when the program is missing).
     pub(crate) fn stdout_if_ok(mut self) -> Option<String> {
