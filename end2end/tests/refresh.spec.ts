@@ -118,6 +118,29 @@ test.describe('with JavaScript', () => {
   });
 });
 
+// Not in the contract: the page's own use of `refresh_page` and
+// `use_concurrent_action` (the README lists both).
+test('"Read again" reads the page\'s data again from the browser, one request per query', async ({
+  page,
+  request,
+}) => {
+  await gotoHydrated(page, '/refresh');
+  const shown = await numberIn(page, 'server-count');
+  // Another client bumps the counter; the page does not know yet.
+  expect((await request.post(BUMP)).status()).toBe(200);
+  const now = await getServerCount(request);
+  expect(now).toBeGreaterThan(shown);
+  await expect(page.getByTestId('server-count')).toHaveText(String(shown));
+  await markWindow(page);
+  const seen = recordServerRequests(page);
+  await page.getByTestId('reload-data').click();
+  await expect(page.getByTestId('server-count')).toHaveText(String(now));
+  expect(seen.map((r) => `${r.method()} ${new URL(r.url()).pathname}`)).toEqual([
+    'POST /api/get_server_count',
+  ]);
+  await expectNoFullReload(page);
+});
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem::flight::{decode_queries, Envelope, MAX_QUERIES};
+use tandem::wire::{decode_queries, Envelope, MAX_QUERIES};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(queries) = decode_queries(data) {

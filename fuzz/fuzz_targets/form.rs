@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem::flight::FormPost;
+use tandem::wire::FormPost;
 use tandem::Prev;
 
 #[derive(serde::Deserialize)]

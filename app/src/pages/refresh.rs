@@ -1,6 +1,8 @@
 //! `/refresh`: a mutation that refreshes the page. The server counter is
 //! read fresh on every render; `bump_counter` calls `refresh()`, and the
-//! response to the bump carries the new count.
+//! response to the bump carries the new count. "Read again" reads the
+//! page's data again from the browser (`refresh_page`), through an action
+//! that may overlap with others (`use_concurrent_action`).
 
 use leptos::prelude::*;
 use shared::refresh::{BumpCounter, GetServerCount};
@@ -11,6 +13,8 @@ use tandem::{use_form_action, Form};
 pub fn RefreshPage() -> impl IntoView {
     let count = tandem::use_query(|| GetServerCount {});
     let bump = use_form_action::<BumpCounter>();
+    // Another tab or client may have bumped the counter: read it again.
+    let reload = tandem::use_concurrent_action(|_: &()| tandem::refresh_page());
     view! {
         <h1>"Refresh"</h1>
         <p>
@@ -24,5 +28,10 @@ pub fn RefreshPage() -> impl IntoView {
         <Form action=bump>
             <button type="submit" data-testid="bump">"Bump"</button>
         </Form>
+        <p>
+            <button type="button" data-testid="reload-data" on:click=move |_| reload.dispatch(())>
+                "Read again"
+            </button>
+        </p>
     }
 }

@@ -145,7 +145,7 @@ pub struct FormStatus {
 /// `<ErrorBoundary>` shows it; the message is the server's.
 ///
 /// ```
-/// let e = tandem::form::ActionError { action: "/api/save".into(), message: "disk full".into() };
+/// let e = tandem::ui::form::ActionError { action: "/api/save".into(), message: "disk full".into() };
 /// assert_eq!(e.to_string(), "/api/save failed: disk full");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -41,7 +41,7 @@ pub const HYDRATED_ATTRIBUTE: &str = "data-hydrated";
 /// them itself, in milliseconds.
 ///
 /// ```
-/// assert!(tandem::hydration::FALLBACK_MS >= 1000);
+/// assert!(tandem::ui::hydration::FALLBACK_MS >= 1000);
 /// ```
 pub const FALLBACK_MS: u32 = 4000;
 

@@ -311,3 +311,43 @@ pub async fn refresh_page() {
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     crate::ui::page::refetch_all().await;
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use leptos::prelude::ServerFnError;
+
+    #[tandem::query(endpoint = "tandem_test_times_ten")]
+    pub(crate) async fn tandem_test_times_ten(n: i64) -> Result<i64, ServerFnError> {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        Ok(n * 10)
+    }
+
+    #[tokio::test]
+    async fn a_query_follows_its_arguments_and_never_shows_the_previous_ones() {
+        let _ = any_spawner::Executor::init_tokio();
+        let owner = Owner::new();
+        owner.set();
+        let n = RwSignal::new(1);
+        let query = use_query(move || TandemTestTimesTen { n: n.get() });
+        assert_eq!(query.await, Ok(10));
+        assert_eq!(query.get_untracked(), Some(Ok(10)));
+        n.set(2);
+        // The data of n = 1 is not the data of n = 2.
+        assert_eq!(
+            query.get_untracked(),
+            None,
+            "never the previous arguments' data"
+        );
+        let mut loaded = None;
+        for _ in 0..200 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            loaded = query.get_untracked();
+            if loaded.is_some() {
+                break;
+            }
+        }
+        assert_eq!(loaded, Some(Ok(20)));
+        assert_eq!(query.await, Ok(20));
+    }
+}
