@@ -100,6 +100,9 @@ fn cluster(name: &str) -> (Redis, Server, Server, PathBuf) {
     let env = [
         ("TANDEM_CACHE_URL", url.as_str()),
         ("TANDEM_SECRET", SECRET),
+        // The cache's connection lines are info and warn (RUST_LOG filters
+        // them, as every line of tandem's).
+        ("RUST_LOG", "error,tandem=info"),
     ];
     let a = start_with(&dir, &env);
     let b = start_with(&dir, &env);
