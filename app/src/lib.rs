@@ -38,6 +38,8 @@ const ROUTES: &[&str] = &[
     "/cookies",
     "/refresh",
     "/tags",
+    "/signup",
+    "/errors",
 ];
 
 /// The app's root: navigation and routes.
@@ -54,16 +56,9 @@ pub fn App() -> impl IntoView {
                 {ROUTES.iter().map(|r| view! { <a href=*r>{*r}</a> }).collect_view()}
             </nav>
             <main>
-                // An action that fails unexpectedly lands here, with the
-                // server's message.
-                <ErrorBoundary fallback=|errors| view! {
-                    <div role="alert" data-testid="error-boundary" class="error">
-                        <h2>"Something went wrong"</h2>
-                        <ul>
-                            {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
-                        </ul>
-                    </div>
-                }>
+                // An action that fails unexpectedly lands here, with the id
+                // the server logged it with.
+                <ErrorBoundary fallback=|errors| view! { <Failure errors/> }>
                 // Async: every resource resolves before the HTML is sent, so
                 // the page is whole without JavaScript.
                 <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
@@ -76,11 +71,54 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cookies") view=pages::cookies::CookiesPage ssr=SsrMode::Async/>
                     <Route path=path!("/refresh") view=pages::refresh::RefreshPage ssr=SsrMode::Async/>
                     <Route path=path!("/tags") view=pages::tags::TagsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/signup") view=pages::signup::SignupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/errors") view=pages::errors::ErrorsPage ssr=SsrMode::Async/>
                     // The benchmark's plain-Leptos `/likes`.
                     <Route path=path!("/bench/leptos-likes") view=pages::plain_likes::PlainLikesPage ssr=SsrMode::Async/>
                 </Routes>
                 </ErrorBoundary>
             </main>
         </Router>
+    }
+}
+
+/// The error boundary's fallback: what failed, the error id the server
+/// logged it with, and a button that brings the page back (a plain GET of
+/// the page without JavaScript).
+#[component]
+fn Failure(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
+    let failures = {
+        let errors = errors.clone();
+        move || {
+            errors
+                .get()
+                .into_iter()
+                .map(|(_, e)| {
+                    let action = (*e).downcast_ref::<tandem::ui::form::ActionError>().cloned();
+                    let id = action.as_ref().and_then(|a| a.id.clone());
+                    view! {
+                        <li>
+                            {e.to_string()}
+                            {id.map(|id| view! { " (error id " <code data-testid="error-id">{id}</code> ")" })}
+                        </li>
+                    }
+                })
+                .collect_view()
+        }
+    };
+    let location = leptos_router::hooks::use_location();
+    let reset = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        tandem::reset_errors();
+        errors.update(|e| *e = Default::default());
+    };
+    view! {
+        <div role="alert" data-testid="error-boundary" class="error">
+            <h2>"Something went wrong"</h2>
+            <ul>{failures}</ul>
+            <form method="get" action=move || location.pathname.get() on:submit=reset>
+                <button type="submit" data-testid="error-reset">"Try again"</button>
+            </form>
+        </div>
     }
 }

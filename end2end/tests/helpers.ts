@@ -145,3 +145,14 @@ export function nativePostResponse(page: Page): Promise<Response> {
     (r) => r.request().isNavigationRequest() && r.request().method() === 'POST',
   );
 }
+
+/**
+ * The server function's own status: inside Tandem's envelope (which its
+ * client asks for, and which is itself a 200) or the response's.
+ */
+export async function functionStatus(response: Response): Promise<number> {
+  if ((response.headers()['content-type'] ?? '').startsWith('application/x-tandem+json')) {
+    return JSON.parse(await response.text()).status;
+  }
+  return response.status();
+}

@@ -74,6 +74,10 @@ async fn run() -> Result<(), StartError> {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options.clone());
     let app = Router::new()
+        .route(
+            "/avatars/{name}",
+            axum::routing::get(avatar).with_state(store.clone()),
+        )
         .fallback_service(pages)
         .layer(axum::middleware::from_fn_with_state(
             tandem,
@@ -99,6 +103,33 @@ async fn run() -> Result<(), StartError> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartError::Serve)
+}
+
+/// `GET /avatars/{name}`: the avatar `name` uploaded, its bytes as they
+/// were sent, with the content type their first bytes showed (PNG or JPEG;
+/// `sign_up` takes nothing else).
+async fn avatar(
+    axum::extract::State(store): axum::extract::State<Store>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    match store.avatar(&name).await {
+        Ok(Some((content_type, bytes))) => {
+            let content_type = HeaderValue::from_str(&content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            let headers = [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            ];
+            (headers, bytes).into_response()
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, "no such avatar").into_response(),
+        Err(e) => {
+            tracing::error!("reading the avatar of {name:?}: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the avatar").into_response()
+        }
+    }
 }
 
 /// The wasm, JS and CSS. In production (`LEPTOS_ENV=PROD`), the `.br` or

@@ -7,10 +7,12 @@
 
 pub mod comments;
 pub mod cookies;
+pub mod failures;
 pub mod likes;
 pub mod model;
 pub mod posts;
 pub mod refresh;
+pub mod signup;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod tags;

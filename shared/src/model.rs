@@ -37,3 +37,12 @@ pub struct Comment {
     #[serde(default)]
     pub delete_token: Option<Sealed>,
 }
+
+/// One line of the guestbook.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestbookEntry {
+    pub id: i64,
+    /// Who signed it.
+    pub username: String,
+    pub message: String,
+}

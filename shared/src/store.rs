@@ -11,7 +11,7 @@
 //! (SQLite's default `synchronous=FULL` in WAL mode), so an answered
 //! increment is on disk.
 
-use crate::model::{Comment, Post, PostDetail};
+use crate::model::{Comment, GuestbookEntry, Post, PostDetail};
 use leptos::prelude::*;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::SqlitePool;
@@ -201,6 +201,28 @@ impl Store {
         sqlx::query("CREATE INDEX IF NOT EXISTS comments_by_post ON comments (post_id, id)")
             .execute(&self.pool)
             .await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS users (
+                username      TEXT PRIMARY KEY,
+                email         TEXT NOT NULL,
+                password_hash TEXT NOT NULL,
+                avatar_type   TEXT,
+                avatar        BLOB,
+                created_at    TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+            )",
+        )
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS guestbook (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                username   TEXT NOT NULL,
+                message    TEXT NOT NULL,
+                created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+            )",
+        )
+        .execute(&self.pool)
+        .await?;
         for name in COUNTERS {
             sqlx::query("INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)")
                 .bind(name)
@@ -346,6 +368,87 @@ impl Store {
             .await?;
         Ok(())
     }
+    /// Whether a user named `username` exists.
+    pub async fn user_exists(&self, username: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// Stores a new user with their avatar (content type and bytes);
+    /// `false` if the name is taken.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        email: &str,
+        password_hash: &str,
+        avatar: Option<(&str, &[u8])>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT OR IGNORE INTO users (username, email, password_hash, avatar_type, avatar)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(username)
+        .bind(email)
+        .bind(password_hash)
+        .bind(avatar.map(|(t, _)| t))
+        .bind(avatar.map(|(_, b)| b))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How many users there are.
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// `username`'s avatar: its content type and bytes.
+    pub async fn avatar(&self, username: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let row: Option<(Option<String>, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT avatar_type, avatar FROM users WHERE username = ?")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some((Some(content_type), Some(bytes))) => Some((content_type, bytes)),
+            _ => None,
+        })
+    }
+
+    /// The guestbook, oldest first.
+    pub async fn guestbook(&self) -> Result<Vec<GuestbookEntry>, StoreError> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, username, message FROM guestbook ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, username, message)| GuestbookEntry {
+                id,
+                username,
+                message,
+            })
+            .collect())
+    }
+
+    /// Adds a line to the guestbook.
+    pub async fn add_guestbook_entry(
+        &self,
+        username: &str,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO guestbook (username, message) VALUES (?, ?)")
+            .bind(username)
+            .bind(message)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 fn post_of((id, title, content, likes): (i64, String, String, i64)) -> Post {
@@ -421,6 +524,41 @@ mod tests {
         let left = store.posts().await.expect("list");
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].id, a);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn users_are_unique_and_keep_their_avatar() {
+        let (dir, url) = temp_db("users");
+        let store = Store::open(&url).await.expect("open");
+        let png = b"\x89PNG\r\n\x1a\nrest".to_vec();
+        assert!(store
+            .create_user("ann", "a@x", "hash", Some(("image/png", &png)))
+            .await
+            .expect("create"));
+        assert!(!store
+            .create_user("ann", "b@x", "hash", None)
+            .await
+            .expect("create"));
+        assert!(store
+            .create_user("bob", "b@x", "hash", None)
+            .await
+            .expect("create"));
+        assert_eq!(store.user_count().await.expect("count"), 2);
+        assert!(store.user_exists("ann").await.expect("exists"));
+        assert!(!store.user_exists("cat").await.expect("exists"));
+        assert_eq!(
+            store.avatar("ann").await.expect("avatar"),
+            Some(("image/png".to_string(), png))
+        );
+        assert_eq!(store.avatar("bob").await.expect("avatar"), None);
+        store.add_guestbook_entry("bob", "hi").await.expect("sign");
+        let entries = store.guestbook().await.expect("guestbook");
+        assert_eq!(entries.len(), 1);
+        assert_eq!(
+            (entries[0].username.as_str(), entries[0].message.as_str()),
+            ("bob", "hi")
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 

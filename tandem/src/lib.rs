@@ -123,23 +123,26 @@ pub mod wire;
 pub use tandem_macros::{query, server};
 
 pub use ui::action::{use_action, use_concurrent_action, Action};
-pub use ui::action_state::{use_action_state, use_form_action, FormAction};
+pub use ui::action_state::{use_action_state, use_form_action, use_upload_action, FormAction};
 pub use ui::client::{TandemClient, TandemResponse};
 pub use ui::fields::{use_submitted_value, Input, SubmittedValue, TextArea};
-pub use ui::form::{use_form_status, AnyFormAction, Form, FormStatus, SubmitButton};
+pub use ui::form::{
+    reset_errors, use_field_issues, use_form_issues, use_form_status, AnyFormAction, FieldIssues,
+    Form, FormStatus, SubmitButton,
+};
 pub use ui::hydration::{Runtime, HYDRATED_ATTRIBUTE};
 pub use ui::optimistic::{use_optimistic, Optimistic};
 pub use ui::query::{refresh_page, use_query, Query, QueryResource, QueryResult};
 pub use ui::queue::{DispatchQueue, Turn, WaitForTurn};
 pub use ui::response::not_found;
 pub use ui::transition::{use_transition, StartTransition};
-pub use wire::{Bound, Prev, Sealed, SubmittedAction};
+pub use wire::{Bound, Issue, Issues, Prev, Sealed, SubmittedAction};
 
 #[cfg(feature = "ssr")]
 pub use server::{
-    cache, cookies, redirect, refresh, revalidate_layout, revalidate_path, revalidate_tag, seal,
-    serve, update_tag, BindError, BindKey, ConfigError, CookieOptions, Cookies, EffectsRecord,
-    Guard, Redirect, TandemServer,
+    cache, cookies, deny, invalid, redirect, refresh, revalidate_layout, revalidate_path,
+    revalidate_tag, seal, serve, update_tag, BindError, BindKey, ConfigError, CookieOptions,
+    Cookies, Denied, EffectsRecord, Guard, Invalid, Redirect, TandemServer,
 };
 
 #[doc(hidden)]

@@ -5,7 +5,7 @@
 use crate::util::{cmd, root, timed, Result};
 
 /// The fuzz targets in `fuzz/fuzz_targets`.
-const TARGETS: &[&str] = &["envelope", "form"];
+const TARGETS: &[&str] = &["envelope", "form", "multipart"];
 
 pub(crate) fn run(seconds: u64) -> Result<()> {
     let have = cmd("cargo").args(["fuzz", "--version"]).stdout_if_ok();

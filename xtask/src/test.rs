@@ -59,11 +59,11 @@ pub(crate) fn run() -> Result<()> {
         },
     )?;
     timed(
-        "tandem's browser features compile for wasm32, lint-free (hydrate, csr)",
+        "the browser builds of tandem and the app compile for wasm32, lint-free (hydrate, csr)",
         || {
             for feature in ["hydrate", "csr"] {
                 cmd("cargo")
-                    .args(["clippy", "-p", "tandem"])
+                    .args(["clippy", "-p", "tandem", "-p", "app"])
                     .args(["--target", "wasm32-unknown-unknown"])
                     .args(["--features", feature, "--", "-D", "warnings"])
                     .current_dir(&root)
@@ -85,7 +85,15 @@ pub(crate) fn run() -> Result<()> {
     println!("    {} (log: {})", server.url, server.log.display());
 
     timed("browser tests (Playwright, headless Chromium)", || {
-        playwright("ssr", &[("BASE_URL", server.url.as_str())])
+        // The error-id test finds the id in the server's log.
+        let log = server.log.display().to_string();
+        playwright(
+            "ssr",
+            &[
+                ("BASE_URL", server.url.as_str()),
+                ("SERVER_LOG", log.as_str()),
+            ],
+        )
     })?;
 
     timed("client-only build (trunk build --release)", || {
@@ -163,6 +171,9 @@ impl Server {
             .env("DATABASE_URL", format!("sqlite://{}", db.display()))
             // Release builds need the key of bound arguments.
             .env("TANDEM_SECRET", test_secret())
+            // The browser tests sign up more than the demo's 10 a minute
+            // from one address (server/tests/http.rs checks the limit).
+            .env("TANDEM_DEMO_SIGNUP_LIMIT", "1000")
             .into_inner()
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

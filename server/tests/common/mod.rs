@@ -120,6 +120,8 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     /// Its head, lower-cased.
     pub(crate) headers: String,
+    /// Its head as it came.
+    pub(crate) head: String,
     /// Its body, de-chunked.
     pub(crate) body: String,
 }
@@ -189,6 +191,18 @@ impl Server {
     }
 }
 
+impl Reply {
+    /// `name=value` of the cookie `name` it sets, as it came.
+    pub(crate) fn cookie(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            let pair = value.trim().split(';').next()?;
+            (key.eq_ignore_ascii_case("set-cookie") && pair.starts_with(&format!("{name}=")))
+                .then(|| pair.to_string())
+        })
+    }
+}
+
 /// A reply read off the wire (status 0: none).
 fn parse_reply(raw: &[u8]) -> Reply {
     let text = String::from_utf8_lossy(raw).into_owned();
@@ -201,6 +215,7 @@ fn parse_reply(raw: &[u8]) -> Reply {
     Reply {
         status,
         headers: head.to_ascii_lowercase(),
+        head: head.to_string(),
         body: dechunk(head, body),
     }
 }

@@ -13,7 +13,9 @@ use syn::{parse_macro_input, Expr, ExprAssign, ExprPath, Ident, ItemFn, Token};
 
 /// A server function: `#[server]` with `client = tandem::TandemClient`
 /// (unless you name another), declared to Tandem so its body is checked
-/// against its codec before it runs. Takes every argument `#[server]` takes.
+/// against its codec before it runs. Takes every argument `#[server]` takes,
+/// and `guard = path`: an async function returning `Result<(), Denied>` run
+/// before the body (see `tandem::server::limit`).
 #[proc_macro_attribute]
 pub fn server(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args, item, Kind::Server)
@@ -34,8 +36,24 @@ enum Kind {
 }
 
 fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> TokenStream {
-    let function = parse_macro_input!(item as ItemFn);
-    let args = parse_macro_input!(args with Punctuated::<Expr, Token![,]>::parse_terminated);
+    let mut function = parse_macro_input!(item as ItemFn);
+    let all = parse_macro_input!(args with Punctuated::<Expr, Token![,]>::parse_terminated);
+    // `guard = path` is Tandem's: the guard runs first, in the body.
+    let mut args = Punctuated::<Expr, Token![,]>::new();
+    let mut guards = Vec::new();
+    for arg in all {
+        match guard_of(&arg) {
+            Some(guard) => guards.push(guard),
+            None => args.push(arg),
+        }
+    }
+    if !guards.is_empty() {
+        let body = &function.block;
+        function.block = syn::parse_quote!({
+            #( #guards().await?; )*
+            #body
+        });
+    }
     let name = struct_name(&args, &function.sig.ident);
     let names_client = args.iter().any(|a| assigned(a) == Some("client"));
     let mut server_args: Vec<TokenStream2> = args.iter().map(|a| quote!(#a)).collect();
@@ -65,6 +83,17 @@ fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> TokenStream {
         #declaration
     }
     .into()
+}
+
+/// The guard of a `guard = path` argument.
+fn guard_of(arg: &Expr) -> Option<Expr> {
+    let Expr::Assign(ExprAssign { left, right, .. }) = arg else {
+        return None;
+    };
+    let Expr::Path(ExprPath { path, .. }) = left.as_ref() else {
+        return None;
+    };
+    path.is_ident("guard").then(|| right.as_ref().clone())
 }
 
 /// The name of an `name = value` argument.

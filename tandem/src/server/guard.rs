@@ -70,6 +70,12 @@ const CODEC_CONTENT_TYPES: &[&str] = &[
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LocalAddr(pub SocketAddr);
 
+/// The address a connection came from (the client, or the proxy in front),
+/// put in each request's extensions by [`serve`](crate::server::serve()):
+/// what [`RateLimit`](crate::server::limit::RateLimit)s count by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
 /// The settings of the checks (see the [module docs](self)).
 ///
 /// ```

@@ -58,6 +58,8 @@ mod call;
 pub mod cookies;
 pub mod guard;
 pub mod headers;
+pub mod limit;
+pub mod multipart;
 mod pipeline;
 pub mod record;
 pub mod refusal;
@@ -70,17 +72,17 @@ pub use cookies::CookieOptions;
 pub use guard::Guard;
 pub use headers::SecurityHeaders;
 pub use record::{
-    cookies, redirect, refresh, revalidate_layout, revalidate_path, revalidate_tag, update_tag,
-    Cookies, EffectsRecord, Redirect,
+    cookies, deny, invalid, redirect, refresh, revalidate_layout, revalidate_path, revalidate_tag,
+    update_tag, Cookies, Denied, EffectsRecord, Invalid, Redirect,
 };
 pub use refusal::Refusal;
 pub use registry::{Declared, Kind};
 pub use serve::{serve, Serve};
 
 use crate::wire::{
-    decode_queries, path_of, Body as WireBody, Envelope, FormPost, FreshQuery, Named, Rendered,
-    SubmittedAction, ENVELOPE_CONTENT_TYPE, PAGE_HEADER, QUERIES_HEADER, READS_SCRIPT_ID,
-    TANDEM_HEADER,
+    decode_queries, path_of, without_sensitive, Body as WireBody, Envelope, FormPost, FreshQuery,
+    Named, Rendered, SubmittedAction, ACTION_FIELD, ENVELOPE_CONTENT_TYPE, FORM_KEY_FIELD,
+    PAGE_HEADER, QUERIES_HEADER, READS_SCRIPT_ID, TANDEM_HEADER,
 };
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -89,10 +91,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use cookies::cookie_header;
 use futures::{FutureExt, StreamExt};
-use guard::LocalAddr;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use leptos::nonce::Nonce;
-use pipeline::{read_body, subrequest, Call, Pipeline, Purpose, Ran};
+use pipeline::{page_request, read_body, unexpected, Call, CallBody, Connection, Pipeline, Ran};
 use refusal::{BadQueries, BodyTooLarge, MethodNotAllowed, UnknownFunction};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -254,7 +255,7 @@ impl TandemServer {
         req: Request,
         next: Next,
     ) -> Response {
-        let local = req.extensions().get::<LocalAddr>().map(|l| l.0);
+        let local = Connection::of(req.extensions()).local();
         if let Err(refusal) = server.guard.check_target(req.uri(), req.headers(), local) {
             return refusal.into_response();
         }
@@ -291,9 +292,21 @@ impl TandemServer {
         }
         let (parts, body) = req.into_parts();
         let limit = self.guard.limit_for(&path);
-        let body = match read_body(body, limit, self.guard.body_timeout_value()).await {
-            Ok(body) => body,
-            Err(refusal) => return refusal.into_response(),
+        let timeout = self.guard.body_timeout_value();
+        // A form with files streams to the function; any other body is read
+        // whole first.
+        let streamed = Declared::find(&path).is_some_and(Declared::multipart);
+        let body = if streamed {
+            CallBody::Stream {
+                body,
+                limit,
+                timeout,
+            }
+        } else {
+            match read_body(body, limit, timeout).await {
+                Ok(body) => CallBody::Bytes(body),
+                Err(refusal) => return refusal.into_response(),
+            }
         };
         let mounted = match mounted_queries(&parts.headers) {
             Ok(m) => m,
@@ -304,6 +317,7 @@ impl TandemServer {
             .get(PAGE_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let conn = Connection::of(&parts.extensions);
         let call = Call {
             function: &path,
             method,
@@ -312,12 +326,29 @@ impl TandemServer {
             content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
             body,
             page: page.clone(),
+            conn,
         };
+        let speaks_envelope = parts.headers.contains_key(TANDEM_HEADER);
         let ran = match caught(self.pipeline.call(call)).await {
             Ok(Ok(ran)) => ran,
             Ok(Err(refusal)) => return refused(&path, refusal),
             Err(panic) => {
-                return internal_error(format!("the server function {path} panicked: {panic}"))
+                // A panic is an unexpected failure like any other: logged
+                // with an id, its message kept from the caller.
+                let failure = unexpected(&path, &format!("panicked: {panic}"));
+                let mut headers = HeaderMap::new();
+                if let Some(content_type) = failure.content_type {
+                    headers.insert(header::CONTENT_TYPE, content_type);
+                }
+                Ran {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    headers,
+                    body: failure.body,
+                    record: EffectsRecord::new(""),
+                    effects: Default::default(),
+                    reads: None,
+                    error_id: Some(failure.id),
+                }
             }
         };
         let Ran {
@@ -327,9 +358,10 @@ impl TandemServer {
             record,
             effects,
             reads,
+            error_id,
         } = ran;
         append_cookies(&mut headers, &record);
-        if parts.headers.contains_key(TANDEM_HEADER) {
+        if speaks_envelope {
             let stays = match (&effects.redirect, &page) {
                 (None, _) => true,
                 (Some(to), Some(page)) => path_of(to) == page,
@@ -341,14 +373,13 @@ impl TandemServer {
                 _ if stays => {
                     let touched = pipeline::touched(&mounted, &effects, page.as_deref());
                     self.pipeline
-                        .rerun(&touched, &parts.headers, &record, page)
+                        .rerun(&touched, &parts.headers, conn, &record, page)
                         .await
                 }
                 // Another page of the app: the data it mounts, found by
                 // rendering it.
                 Some(to) => {
-                    let local = parts.extensions.get::<LocalAddr>().copied();
-                    self.queries_of(to, &parts.headers, local, &record, next)
+                    self.queries_of(to, &parts.headers, conn, &record, next)
                         .await
                 }
                 None => Vec::new(),
@@ -359,6 +390,7 @@ impl TandemServer {
                 effects,
                 queries,
                 reads,
+                error_id,
             };
             let json = match serde_json::to_vec(&envelope) {
                 Ok(j) => j,
@@ -386,57 +418,83 @@ impl TandemServer {
     /// A `POST` of a Tandem `<Form>` to a page (a browser without
     /// JavaScript): runs the form's server function through the pipeline,
     /// then answers `303` if it redirected, or renders the page at the same
-    /// URL with the result, and the function's status.
+    /// URL with the result, and the function's status. A form with files
+    /// (`multipart/form-data`) streams to its function: the function it
+    /// names is found in the body's first part.
     async fn answer_form(&self, req: Request, next: Next) -> Response {
         if let Err(refusal) = self.guard.check_origin(req.headers()) {
             return refusal.into_response();
         }
         let (parts, body) = req.into_parts();
-        let limit = self.guard.limit_for(parts.uri.path());
-        let bytes = match read_body(body, limit, self.guard.body_timeout_value()).await {
-            Ok(bytes) => bytes,
-            Err(refusal) => return refusal.into_response(),
-        };
-        let FormPost { fields, action } = FormPost::decode(&bytes);
-        let Some(action) = action else {
-            // Not one of ours: let the app's own routes answer.
-            return next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
+        let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
+        let timeout = self.guard.body_timeout_value();
+        let multipart = content_type
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .and_then(guard::essence)
+            .is_some_and(|e| e == "multipart/form-data");
+        let (action, fields, body) = if multipart {
+            match self.multipart_action(&parts, body).await {
+                Ok(found) => found,
+                Err(response) => return response,
+            }
+        } else {
+            let limit = self.guard.limit_for(parts.uri.path());
+            let bytes = match read_body(body, limit, timeout).await {
+                Ok(bytes) => bytes,
+                Err(refusal) => return refusal.into_response(),
+            };
+            let FormPost { fields, action } = FormPost::decode(&bytes);
+            let Some(action) = action else {
+                // Not one of ours: let the app's own routes answer.
+                return next
+                    .run(Request::from_parts(parts, Body::from(bytes)))
+                    .await;
+            };
+            let own_limit = self.guard.limit_for(&action);
+            if bytes.len() > own_limit {
+                return BodyTooLarge { limit: own_limit }.into_response();
+            }
+            (action, fields, CallBody::Bytes(bytes))
         };
         let method = self.functions.get(action.as_str());
         let uri = action.parse::<http::Uri>();
         let (Some(&Method::POST), Ok(uri)) = (method, uri) else {
             return UnknownFunction { path: action }.into_response();
         };
-        let own_limit = self.guard.limit_for(&action);
-        if bytes.len() > own_limit {
-            return BodyTooLarge { limit: own_limit }.into_response();
-        }
+        let conn = Connection::of(&parts.extensions);
         let call = Call {
             function: &action,
             method: Method::POST,
             uri,
             headers: &parts.headers,
-            content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
-            body: bytes,
+            content_type,
+            body,
             page: Some(parts.uri.path().to_string()),
+            conn,
         };
-        let (status, body, record) = match caught(self.pipeline.call(call)).await {
+        let submitted = match caught(self.pipeline.call(call)).await {
             Ok(Ok(ran)) => {
                 if let Some(to) = &ran.effects.redirect {
                     let mut headers = HeaderMap::new();
                     append_cookies(&mut headers, &ran.record);
                     return see_other(to, headers);
                 }
-                if ran.status.is_server_error() {
-                    tracing::error!(
-                        function = action.as_str(),
-                        "tandem: failed: {}",
-                        String::from_utf8_lossy(&ran.body)
-                    );
+                // A multipart form's fields are noted as its function reads
+                // them.
+                let fields = if multipart {
+                    ran.record.submitted()
+                } else {
+                    fields
+                };
+                Submitted {
+                    status: ran.status,
+                    body: ran.body,
+                    issues: ran.effects.issues.clone(),
+                    error_id: ran.error_id,
+                    fields,
+                    record: Some(ran.record),
                 }
-                (ran.status, ran.body, Some(ran.record))
             }
             Ok(Err(refusal)) => {
                 let status = refusal.status();
@@ -444,39 +502,46 @@ impl TandemServer {
                     Some(declared) => declared.encode_error(refusal.to_string()).1,
                     None => Bytes::from(refusal.to_string()),
                 };
-                (status, body, None)
+                Submitted {
+                    status,
+                    body,
+                    issues: None,
+                    error_id: None,
+                    fields,
+                    record: None,
+                }
             }
             Err(panic) => {
-                return internal_error(format!("the server function {action} panicked: {panic}"))
+                let failure = unexpected(&action, &format!("panicked: {panic}"));
+                Submitted {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    body: failure.body,
+                    issues: None,
+                    error_id: Some(failure.id),
+                    fields,
+                    record: None,
+                }
             }
         };
 
         // Render the page at the same URL, seeing the cookies the function
         // set, with its result in place.
-        let cookies = match &record {
+        let cookies = match &submitted.record {
             Some(record) => record.cookie_header(),
             None => cookie_header(&parts.headers).to_string(),
         };
-        let mut page = subrequest(
-            Method::GET,
-            parts.uri.clone(),
-            &parts.headers,
-            Purpose::Page,
-            None,
-            &cookies,
-            Bytes::new(),
-        );
+        let mut page = page_request(parts.uri.clone(), &parts.headers, conn, &cookies);
+        let status = submitted.status;
         page.extensions_mut().insert(SubmittedAction {
             action,
             status: status.as_u16(),
-            body: String::from_utf8_lossy(&body).into_owned(),
-            fields,
+            body: String::from_utf8_lossy(&submitted.body).into_owned(),
+            fields: without_sensitive(submitted.fields),
+            issues: submitted.issues,
+            error_id: submitted.error_id,
         });
-        if let Some(local) = parts.extensions.get::<LocalAddr>() {
-            page.extensions_mut().insert(*local);
-        }
         let mut response = self.answer_page(page, next).await;
-        if let Some(record) = &record {
+        if let Some(record) = &submitted.record {
             append_cookies(response.headers_mut(), record);
         }
         // The function's status, so a refused post is not a 200.
@@ -490,6 +555,78 @@ impl TandemServer {
         response
     }
 
+    /// The function a multipart form names (in its first parts), and its
+    /// body to stream to it: what was read to find the name, then the rest.
+    async fn multipart_action(
+        &self,
+        parts: &http::request::Parts,
+        body: Body,
+    ) -> Result<(String, Vec<(String, String)>, CallBody), Response> {
+        use futures::StreamExt;
+        /// How much of the body may be read to find the function's name.
+        const PREFIX: usize = 16 * 1024;
+        let boundary = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|ct| multer::parse_boundary(ct).ok())
+            .ok_or_else(|| {
+                refusal::MalformedBody {
+                    reason: "a multipart body without a boundary in its content type".into(),
+                }
+                .into_response()
+            })?;
+        let timeout = self.guard.body_timeout_value();
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut stream = body.into_data_stream();
+        let mut prefix = bytes::BytesMut::new();
+        let action = loop {
+            if let Some(action) = multipart::field_in_prefix(&prefix, &boundary, ACTION_FIELD) {
+                break action;
+            }
+            if prefix.len() >= PREFIX {
+                return Err(refusal::MalformedBody {
+                    reason: format!("no {ACTION_FIELD} field in the first {PREFIX} bytes"),
+                }
+                .into_response());
+            }
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Err(_) => {
+                    return Err(refusal::BodyTimeout {
+                        seconds: timeout.as_secs(),
+                    }
+                    .into_response())
+                }
+                Ok(Some(Ok(chunk))) => prefix.extend_from_slice(&chunk),
+                Ok(Some(Err(e))) => {
+                    return Err(refusal::MalformedBody {
+                        reason: e.to_string(),
+                    }
+                    .into_response())
+                }
+                Ok(None) => {
+                    return Err(refusal::MalformedBody {
+                        reason: format!("no {ACTION_FIELD} field in the form"),
+                    }
+                    .into_response())
+                }
+            }
+        };
+        let key = multipart::field_in_prefix(&prefix, &boundary, FORM_KEY_FIELD);
+        let mut fields = vec![(ACTION_FIELD.to_string(), action.clone())];
+        if let Some(key) = key {
+            fields.push((FORM_KEY_FIELD.to_string(), key));
+        }
+        let rest = futures::stream::once(async move { Ok::<_, axum::Error>(prefix.freeze()) })
+            .chain(stream);
+        let body = CallBody::Stream {
+            body: Body::from_stream(rest),
+            limit: self.guard.limit_for(&action),
+            timeout,
+        };
+        Ok((action, fields, body))
+    }
+
     /// The queries the page at `to` mounts, with their data, as the browser
     /// would read them after the action: the page is rendered in process
     /// (with the action's cookies) and each query it reads noted.
@@ -497,7 +634,7 @@ impl TandemServer {
         &self,
         to: &str,
         headers: &HeaderMap,
-        local: Option<LocalAddr>,
+        conn: Connection,
         record: &EffectsRecord,
         next: Next,
     ) -> Vec<FreshQuery> {
@@ -505,20 +642,9 @@ impl TandemServer {
         let Some(uri) = own_path.then(|| to.parse::<http::Uri>().ok()).flatten() else {
             return Vec::new();
         };
-        let mut page = subrequest(
-            Method::GET,
-            uri,
-            headers,
-            Purpose::Page,
-            None,
-            &record.cookie_header(),
-            Bytes::new(),
-        );
+        let mut page = page_request(uri, headers, conn, &record.cookie_header());
         let rendered = Rendered::default();
         page.extensions_mut().insert(rendered.clone());
-        if let Some(local) = local {
-            page.extensions_mut().insert(local);
-        }
         let response = next.run(page).await;
         // The page is rendered whole once its body is read.
         let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;
@@ -554,6 +680,16 @@ impl TandemServer {
     }
 }
 
+/// What a post without JavaScript came to, for the page rendered after it.
+struct Submitted {
+    status: StatusCode,
+    body: Bytes,
+    issues: Option<crate::wire::Issues>,
+    error_id: Option<String>,
+    fields: Vec<(String, String)>,
+    record: Option<EffectsRecord>,
+}
+
 /// The page with, after its end, the list of what each of its queries read
 /// (a JSON data block the browser reads; see [`Reads`](crate::wire::Reads)).
 /// It is written once the page's body is done, when every query has run.
@@ -584,8 +720,8 @@ fn with_reads(response: Response, rendered: Rendered, nonce: Option<Nonce>) -> R
     Response::from_parts(parts, Body::from_stream(stream))
 }
 
-/// Whether a request is a form post to a page: `POST` with a URL-encoded
-/// body (its content type parsed, not prefix-matched).
+/// Whether a request is a form post to a page: `POST` with a URL-encoded or
+/// multipart body (its content type parsed, not prefix-matched).
 fn is_form_post(req: &Request) -> bool {
     req.method() == Method::POST
         && req
@@ -593,7 +729,9 @@ fn is_form_post(req: &Request) -> bool {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(guard::essence)
-            .is_some_and(|essence| essence == "application/x-www-form-urlencoded")
+            .is_some_and(|essence| {
+                essence == "application/x-www-form-urlencoded" || essence == "multipart/form-data"
+            })
 }
 
 /// The queries a request names, checked: one header at most, at most

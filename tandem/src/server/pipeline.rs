@@ -23,6 +23,7 @@ use super::bind::BindKey;
 use super::cache::{Cache, PagePath};
 use super::call::CallScope;
 use super::cookies::cookie_header;
+use super::guard::{LocalAddr, PeerAddr};
 use super::record::EffectsRecord;
 use super::refusal::{BodyTimeout, BodyTooLarge, MalformedBody, Refusal, UnsupportedContentType};
 use super::registry::Declared;
@@ -42,6 +43,54 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
+/// A call's body: read whole, or (a multipart form) streamed to the
+/// function within its limit and time.
+pub(crate) enum CallBody {
+    /// Read whole.
+    Bytes(Bytes),
+    /// Streamed: at most `limit` bytes, arriving within `timeout`.
+    Stream {
+        /// The request's body.
+        body: Body,
+        /// Its limit in bytes.
+        limit: usize,
+        /// The time it may take.
+        timeout: Duration,
+    },
+}
+
+/// The addresses of the connection a request came on, kept on the requests
+/// Tandem makes for it (the host check, rate limits).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Connection {
+    local: Option<LocalAddr>,
+    peer: Option<PeerAddr>,
+}
+
+impl Connection {
+    /// The addresses a request carries.
+    pub(crate) fn of(extensions: &http::Extensions) -> Self {
+        Self {
+            local: extensions.get::<LocalAddr>().copied(),
+            peer: extensions.get::<PeerAddr>().copied(),
+        }
+    }
+
+    /// The address the connection came in on.
+    pub(crate) fn local(&self) -> Option<std::net::SocketAddr> {
+        self.local.map(|l| l.0)
+    }
+
+    fn apply(&self, request: &mut Request) {
+        if let Some(local) = self.local {
+            request.extensions_mut().insert(local);
+        }
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(peer);
+        }
+    }
+}
+
 /// One call to run.
 pub(crate) struct Call<'a> {
     /// The function's path.
@@ -55,10 +104,12 @@ pub(crate) struct Call<'a> {
     pub headers: &'a HeaderMap,
     /// The body's content type.
     pub content_type: Option<HeaderValue>,
-    /// The body, read whole.
-    pub body: Bytes,
+    /// The body.
+    pub body: CallBody,
     /// The page the call was made from.
     pub page: Option<String>,
+    /// The connection it came on.
+    pub conn: Connection,
 }
 
 /// What a call did.
@@ -75,11 +126,13 @@ pub(crate) struct Ran {
     pub effects: Effects,
     /// When the function is a declared query: the tags of what it read.
     pub reads: Option<Reads>,
+    /// When it failed unexpectedly: the id the failure was logged with.
+    pub error_id: Option<String>,
 }
 
 /// What a sub-request is for: which of the browser's headers it keeps.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Purpose {
+enum Purpose {
     /// A server function call: no `Accept` (server_fn would answer an
     /// error with a redirect for `text/html`).
     Function,
@@ -87,27 +140,60 @@ pub(crate) enum Purpose {
     Page,
 }
 
-/// A request built from the browser's `headers`: every header but the
-/// body's, the cookies (replaced by `cookies`, which has the action's
-/// changes) and Tandem's own, plus `content_type`.
-pub(crate) fn subrequest(
+/// A server function call built from the browser's `headers`: every
+/// header but the body's, `Accept` (server_fn would answer an error with a
+/// redirect for `text/html`), the cookies (replaced by `cookies`, which
+/// has the action's changes) and Tandem's own, plus `content_type`.
+pub(crate) fn function_request(
     method: Method,
     uri: Uri,
     headers: &HeaderMap,
-    purpose: Purpose,
+    conn: Connection,
     content_type: Option<HeaderValue>,
     cookies: &str,
-    body: Bytes,
+    body: Body,
 ) -> Request {
+    let mut request = Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    forward(&mut request, headers, conn, Purpose::Function, cookies);
+    if let Some(content_type) = content_type {
+        request
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type);
+    }
+    request
+}
+
+/// A `GET` of the page at `uri` built from the browser's `headers` (as
+/// [`function_request`], `Accept` kept).
+pub(crate) fn page_request(
+    uri: Uri,
+    headers: &HeaderMap,
+    conn: Connection,
+    cookies: &str,
+) -> Request {
+    let mut request = Request::new(Body::empty());
+    *request.uri_mut() = uri;
+    forward(&mut request, headers, conn, Purpose::Page, cookies);
+    request
+}
+
+/// Copies the browser's `headers` that a sub-request keeps onto `request`.
+fn forward(
+    request: &mut Request,
+    headers: &HeaderMap,
+    conn: Connection,
+    purpose: Purpose,
+    cookies: &str,
+) {
     const DROPPED: [HeaderName; 4] = [
         header::CONTENT_LENGTH,
         header::CONTENT_TYPE,
         header::COOKIE,
         header::TRANSFER_ENCODING,
     ];
-    let mut request = Request::new(Body::from(body));
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
+    conn.apply(request);
     let forwarded = request.headers_mut();
     for (name, value) in headers {
         let tandems = [TANDEM_HEADER, QUERIES_HEADER, PAGE_HEADER].contains(&name.as_str());
@@ -116,15 +202,11 @@ pub(crate) fn subrequest(
             forwarded.append(name, value.clone());
         }
     }
-    if let Some(content_type) = content_type {
-        forwarded.insert(header::CONTENT_TYPE, content_type);
-    }
     if let Ok(cookies) = HeaderValue::from_str(cookies) {
         if !cookies.is_empty() {
             forwarded.insert(header::COOKIE, cookies);
         }
     }
-    request
 }
 
 /// Reads a whole body, within `limit` bytes and `timeout`.
@@ -199,10 +281,11 @@ fn check_codec(declared: &Declared, call: &Call<'_>) -> Result<(), Refusal> {
         .map(|v| v.to_str().unwrap_or("(not text)").to_string())
         .unwrap_or_default();
     let essence = super::guard::essence(&got);
+    let empty = matches!(&call.body, CallBody::Bytes(b) if b.is_empty());
     let matches = match essence.as_deref() {
         Some(essence) => essence == expected,
         // No body at all: nothing to misread.
-        None => got.is_empty() && call.body.is_empty(),
+        None => got.is_empty() && empty,
     };
     if !matches {
         return Err(UnsupportedContentType {
@@ -211,8 +294,16 @@ fn check_codec(declared: &Declared, call: &Call<'_>) -> Result<(), Refusal> {
         }
         .into());
     }
-    if declared.url_encoded() {
-        check_url_encoded(&call.body)?;
+    match &call.body {
+        CallBody::Bytes(body) if declared.url_encoded() => check_url_encoded(body)?,
+        // server_fn panics on a multipart body without a boundary.
+        _ if expected == "multipart/form-data" && multer::parse_boundary(got.as_str()).is_err() => {
+            return Err(MalformedBody {
+                reason: "a multipart body without a boundary in its content type".into(),
+            }
+            .into())
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -252,12 +343,12 @@ impl Pipeline {
         let scope = CallScope::new(self.key.clone(), call.function);
         let record = EffectsRecord::new(cookie_header(call.headers));
         let cookies = record.cookie_header();
-        let request = |body: Bytes| {
-            subrequest(
+        let request = |body: Body| {
+            function_request(
                 call.method.clone(),
                 call.uri.clone(),
                 call.headers,
-                Purpose::Function,
+                call.conn,
                 call.content_type.clone(),
                 &cookies,
                 body,
@@ -266,17 +357,32 @@ impl Pipeline {
         let span = tracing::info_span!("server_fn", path = call.function);
         if let Some(declared) = declared {
             check_codec(declared, &call)?;
-            let decoded =
-                crate::wire::scoped(scope.clone(), declared.decode(request(call.body.clone())))
-                    .instrument(span.clone())
-                    .await;
-            if let Err(error) = decoded {
-                let refusal = declared.refusal(error, scope.failure());
-                span.in_scope(|| tracing::info!(%refusal, "refused before running"));
-                return Err(refusal);
+            // A body read whole is decoded first; a streamed one (a
+            // multipart form) is read by the function itself.
+            if let CallBody::Bytes(bytes) = &call.body {
+                let decoded = crate::wire::scoped(
+                    scope.clone(),
+                    declared.decode(request(Body::from(bytes.clone()))),
+                )
+                .instrument(span.clone())
+                .await;
+                if let Err(error) = decoded {
+                    let refusal = declared.refusal(error, scope.failure());
+                    span.in_scope(|| tracing::info!(%refusal, "refused before running"));
+                    return Err(refusal);
+                }
             }
         }
-        let run = self.run(request(call.body), record.clone(), call.page, scope.clone());
+        let stopped = BodyStop::default();
+        let body = match call.body {
+            CallBody::Bytes(bytes) => Body::from(bytes),
+            CallBody::Stream {
+                body,
+                limit,
+                timeout,
+            } => bounded(body, limit, timeout, stopped.clone()),
+        };
+        let run = self.run(request(body), record.clone(), call.page, scope.clone());
         let is_query = declared.is_some_and(|d| d.kind() == Kind::Query);
         let (response, reads) = if is_query {
             let (response, reads) = crate::wire::tracking_reads(run)
@@ -286,7 +392,11 @@ impl Pipeline {
         } else {
             (run.instrument(span.clone()).await, None)
         };
-        let (parts, body) = response.into_parts();
+        let (mut parts, body) = response.into_parts();
+        // The streamed body stopped: over its limit, or too slow.
+        if let Some(refusal) = stopped.refusal() {
+            return Err(refusal);
+        }
         if parts.status.is_server_error() || parts.status.is_client_error() {
             // A function Tandem has no declaration of: its decoding failed
             // inside server_fn, in the same scope.
@@ -294,9 +404,22 @@ impl Pipeline {
                 return Err(super::registry::refusal_for(call.function, failure));
             }
         }
-        let body = axum::body::to_bytes(body, usize::MAX)
+        let mut body = axum::body::to_bytes(body, usize::MAX)
             .await
             .unwrap_or_default();
+        let mut error_id = None;
+        if let Some(status) = record.refused() {
+            // It refused what was sent (invalid, deny): its status, its
+            // issues in the effects.
+            parts.status = status;
+        } else if parts.status.is_server_error() {
+            let failure = unexpected(call.function, &String::from_utf8_lossy(&body));
+            body = failure.body;
+            if let Some(content_type) = failure.content_type {
+                parts.headers.insert(header::CONTENT_TYPE, content_type);
+            }
+            error_id = Some(failure.id);
+        }
         let effects = record.effects();
         self.cache.apply(&effects).await;
         Ok(Ran {
@@ -306,6 +429,7 @@ impl Pipeline {
             record,
             effects,
             reads,
+            error_id,
         })
     }
 
@@ -338,6 +462,7 @@ impl Pipeline {
         &self,
         queries: &[&MountedQuery],
         headers: &HeaderMap,
+        conn: Connection,
         record: &EffectsRecord,
         page: Option<String>,
     ) -> Vec<FreshQuery> {
@@ -359,8 +484,9 @@ impl Pipeline {
                         uri,
                         headers: &headers,
                         content_type: Some(form),
-                        body: Bytes::from(query.args.clone()),
+                        body: CallBody::Bytes(Bytes::from(query.args.clone())),
                         page,
+                        conn,
                     })
                     .await;
                 let (status, body, reads) = match ran {
@@ -386,6 +512,108 @@ impl Pipeline {
             .flatten()
             .collect()
     }
+}
+
+/// A failure nobody expected: the id it is logged with, and what the caller
+/// gets instead of its message (in a release build the message stays in
+/// the log).
+pub(crate) struct Unexpected {
+    pub(crate) id: String,
+    pub(crate) body: Bytes,
+    pub(crate) content_type: Option<HeaderValue>,
+}
+
+/// Logs an unexpected failure of `function` (its full `message`) with a
+/// new error id, and makes what the caller gets: the function's own error
+/// encoding when it is declared, naming the id.
+pub(crate) fn unexpected(function: &str, message: &str) -> Unexpected {
+    let id = error_id();
+    tracing::error!(error_id = %id, function, "tandem: {function} failed unexpectedly: {message}");
+    let shown = if cfg!(debug_assertions) {
+        format!("{message} (error id {id})")
+    } else {
+        format!("internal error (error id {id})")
+    };
+    match Declared::find(function) {
+        Some(declared) => {
+            let (content_type, body) = declared.encode_error(shown);
+            Unexpected {
+                id,
+                body,
+                content_type: Some(HeaderValue::from_static(content_type)),
+            }
+        }
+        None => Unexpected {
+            id,
+            body: Bytes::from(shown),
+            content_type: Some(HeaderValue::from_static("text/plain; charset=utf-8")),
+        },
+    }
+}
+
+/// A new error id: 12 random hex digits.
+fn error_id() -> String {
+    use chacha20poly1305::aead::rand_core::RngCore;
+    let mut bytes = [0u8; 6];
+    chacha20poly1305::aead::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a streamed body stopped (shared with the stream).
+#[derive(Clone, Default)]
+struct BodyStop(Arc<std::sync::Mutex<Option<Refusal>>>);
+
+impl BodyStop {
+    fn set(&self, refusal: Refusal) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.get_or_insert(refusal);
+        }
+    }
+
+    fn refusal(&self) -> Option<Refusal> {
+        self.0.lock().ok().and_then(|slot| slot.clone())
+    }
+}
+
+/// `body` as a stream that ends in an error past `limit` bytes or after
+/// `timeout`, noting which in `stop`.
+fn bounded(body: Body, limit: usize, timeout: Duration, stop: BodyStop) -> Body {
+    use futures::StreamExt;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let stream = body.into_data_stream();
+    let stream =
+        futures::stream::unfold((stream, 0usize, false), move |(mut stream, seen, done)| {
+            let stop = stop.clone();
+            async move {
+                if done {
+                    return None;
+                }
+                let (item, seen) = match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Err(_) => {
+                        stop.set(
+                            BodyTimeout {
+                                seconds: timeout.as_secs(),
+                            }
+                            .into(),
+                        );
+                        (Err(axum::Error::new("the body took too long")), seen)
+                    }
+                    Ok(None) => return None,
+                    Ok(Some(Err(e))) => (Err(e), seen),
+                    Ok(Some(Ok(chunk))) if seen + chunk.len() > limit => {
+                        stop.set(BodyTooLarge { limit }.into());
+                        (Err(axum::Error::new("the body is over its limit")), seen)
+                    }
+                    Ok(Some(Ok(chunk))) => {
+                        let seen = seen + chunk.len();
+                        (Ok(chunk), seen)
+                    }
+                };
+                let done = item.is_err();
+                Some((item, (stream, seen, done)))
+            }
+        });
+    Body::from_stream(stream)
 }
 
 /// The mounted queries an action's effects touched, on `page`: all of them
@@ -511,14 +739,14 @@ mod tests {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("3"));
         headers.insert(header::COOKIE, HeaderValue::from_static("old=1"));
         headers.insert(QUERIES_HEADER, HeaderValue::from_static("[]"));
-        let call = subrequest(
+        let call = function_request(
             Method::POST,
             Uri::from_static("/api/x"),
             &headers,
-            Purpose::Function,
+            Connection::default(),
             Some(HeaderValue::from_static("application/json")),
             "new=2",
-            Bytes::from_static(b"{}"),
+            Body::from("{}"),
         );
         assert_eq!(call.headers()[header::HOST], "a.test");
         assert_eq!(call.headers()[header::COOKIE], "new=2");
@@ -526,14 +754,11 @@ mod tests {
         assert!(!call.headers().contains_key(header::ACCEPT));
         assert!(!call.headers().contains_key(header::CONTENT_LENGTH));
         assert!(!call.headers().contains_key(QUERIES_HEADER));
-        let page = subrequest(
-            Method::GET,
+        let page = page_request(
             Uri::from_static("/posts"),
             &headers,
-            Purpose::Page,
-            None,
+            Connection::default(),
             "",
-            Bytes::new(),
         );
         assert_eq!(page.headers()[header::ACCEPT], "text/html");
         assert!(!page.headers().contains_key(header::COOKIE));

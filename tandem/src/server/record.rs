@@ -22,7 +22,8 @@
 //! ```
 
 use super::cookies::{encode_cookie_value, parse_cookie_header, CookieOptions};
-use crate::wire::Effects;
+use crate::wire::{Effects, Issues};
+use http::StatusCode;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -42,6 +43,11 @@ pub struct EffectsRecord {
 #[derive(Debug, Default)]
 struct Recorded {
     effects: Effects,
+    /// The status a refusal (`invalid`, `deny`) answers with.
+    refused: Option<StatusCode>,
+    /// Text fields a multipart form sent (for the page after a post
+    /// without JavaScript).
+    submitted: Vec<(String, String)>,
     /// Cookies the request came with.
     request_cookies: BTreeMap<String, String>,
     /// Changes, in order: `Some(value)` set, `None` deleted.
@@ -174,6 +180,111 @@ impl EffectsRecord {
             .collect::<Vec<_>>()
             .join("; ")
     }
+}
+
+impl EffectsRecord {
+    /// The status of the refusal recorded, if the function refused.
+    pub(crate) fn refused(&self) -> Option<StatusCode> {
+        self.lock().refused
+    }
+
+    /// The text fields a multipart form sent, as noted while it was read.
+    pub(crate) fn submitted(&self) -> Vec<(String, String)> {
+        self.lock().submitted.clone()
+    }
+
+    /// Records a refusal: its status and issues (added to any recorded
+    /// before).
+    fn refuse(&self, status: StatusCode, issues: Issues) {
+        let mut recorded = self.lock();
+        recorded.refused = Some(status);
+        let all = recorded.effects.issues.get_or_insert_with(Issues::new);
+        for issue in issues.iter() {
+            all.push(issue.clone());
+        }
+    }
+}
+
+/// Notes the text fields a multipart form sent, for the page rendered
+/// after a post without JavaScript (sensitive fields are left out there).
+pub(crate) fn note_submitted(fields: &[(String, String)]) {
+    if let Some(r) = record() {
+        r.lock().submitted = fields.to_vec();
+    }
+}
+
+/// The error a server function returns when it refuses what a form sent,
+/// field by field: made by [`invalid`]. It converts into `ServerFnError`
+/// (and any error type with a `From<std::error::Error>` conversion).
+///
+/// ```
+/// let e = tandem::Invalid { issues: tandem::Issues::new().field("email", "Email must contain @") };
+/// assert_eq!(e.to_string(), "the form was refused: email: Email must contain @");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the form was refused: {issues}")]
+pub struct Invalid {
+    /// What was wrong.
+    pub issues: Issues,
+}
+
+/// Refuses what a form sent, with `issues` for its fields (`422
+/// Unprocessable Content`): the form shows each beside its field, with
+/// JavaScript and without, and keeps what was typed (sensitive fields
+/// excepted). Return it as the error: `Err(invalid(issues))?`.
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// #[tandem::server(endpoint = "subscribe")]
+/// pub async fn subscribe(email: String) -> Result<(), ServerFnError> {
+///     if !email.contains('@') {
+///         Err(tandem::invalid(tandem::Issues::new().field("email", "Email must contain @")))?;
+///     }
+///     Ok(())
+/// }
+/// ```
+pub fn invalid(issues: Issues) -> Invalid {
+    if let Some(r) = record_or_warn("invalid") {
+        r.refuse(StatusCode::UNPROCESSABLE_ENTITY, issues.clone());
+    }
+    Invalid { issues }
+}
+
+/// What a guard returns to refuse a call: made by [`deny`]. It converts
+/// into `ServerFnError` (and any error type with a
+/// `From<std::error::Error>` conversion).
+///
+/// ```
+/// let d = tandem::Denied { status: http::StatusCode::UNAUTHORIZED, message: "Sign in first".into() };
+/// assert_eq!(d.to_string(), "Sign in first");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Denied {
+    /// The status the call answers with (`401`, `403`, `429`…).
+    pub status: StatusCode,
+    /// What the form shows.
+    pub message: String,
+}
+
+/// Refuses a call with `status` (`401`, `403`, `429`…) and a message the
+/// form shows (an issue of the form as a whole): what a guard returns (see
+/// [`limit`](crate::server::limit)), or a function itself.
+///
+/// ```no_run
+/// async fn signed_in() -> Result<(), tandem::Denied> {
+///     match tandem::cookies().get("session") {
+///         Some(_) => Ok(()),
+///         None => Err(tandem::deny(http::StatusCode::UNAUTHORIZED, "Sign in first")),
+///     }
+/// }
+/// ```
+pub fn deny(status: StatusCode, message: impl Into<String>) -> Denied {
+    let message = message.into();
+    if let Some(r) = record_or_warn("deny") {
+        r.refuse(status, Issues::new().form(message.clone()));
+    }
+    Denied { status, message }
 }
 
 /// The record of the current request, if Tandem's handler provided one.

@@ -22,10 +22,10 @@
 //! ```
 
 use crate::server::refusal::{BadArguments, ForgedArgument, MalformedBody, Refusal};
-use crate::wire::DecodeFailure;
+use crate::wire::{DecodeFailure, HttpCodec};
 use axum::body::Body;
 use futures::future::BoxFuture;
-use server_fn::codec::{Encoding, FromReq};
+use server_fn::codec::FromReq;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use server_fn::{ContentType, ServerFn, ServerFnError};
 use std::collections::HashMap;
@@ -38,17 +38,6 @@ pub enum Kind {
     Server,
     /// `#[tandem::query]`: reads only; may be mounted and read again.
     Query,
-}
-
-/// A server function's codec, as the registry needs it: the input
-/// encoding of server_fn's `Http<Input, Output>` protocol.
-pub trait HttpCodec {
-    /// The input encoding (`PostUrl`, `Json`, …).
-    type Input: Encoding;
-}
-
-impl<I: Encoding, O> HttpCodec for server_fn::Http<I, O> {
-    type Input = I;
 }
 
 type Check = fn(http::Request<Body>) -> BoxFuture<'static, Result<(), ServerFnError>>;
@@ -115,6 +104,12 @@ impl Declared {
     /// The content type its codec reads.
     pub fn content_type(&self) -> &'static str {
         self.content_type
+    }
+
+    /// Whether its codec reads `multipart/form-data` (a form with files,
+    /// streamed to it).
+    pub fn multipart(&self) -> bool {
+        self.content_type == "multipart/form-data"
     }
 
     /// Whether its codec reads URL-encoded text (the body, or the query of

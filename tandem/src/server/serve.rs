@@ -19,7 +19,7 @@
 //! # }
 //! ```
 
-use super::guard::LocalAddr;
+use super::guard::{LocalAddr, PeerAddr};
 use axum::extract::Request;
 use axum::Router;
 use futures::future::BoxFuture;
@@ -111,7 +111,7 @@ impl Serve {
         let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(std::future::pending()));
         let graceful = GracefulShutdown::new();
         loop {
-            let (stream, _peer) = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(e) => {
@@ -128,11 +128,13 @@ impl Serve {
             // Without TCP_NODELAY, Nagle's algorithm delays small writes.
             let _ = stream.set_nodelay(true);
             let local = stream.local_addr().ok().map(LocalAddr);
+            let peer = PeerAddr(peer);
             let service = app.clone().map_request(move |request: Request<Incoming>| {
                 let mut request = request.map(axum::body::Body::new);
                 if let Some(local) = local {
                     request.extensions_mut().insert(local);
                 }
+                request.extensions_mut().insert(peer);
                 request
             });
             let mut builder = Builder::new(TokioExecutor::new());

@@ -96,8 +96,14 @@ where
                 ServerFnErrorErr::Deserialization(format!("Tandem envelope: {e}")).into_app_error()
             })?;
             #[cfg(any(feature = "hydrate", feature = "csr"))]
-            if let (Some(query), Some(reads)) = (&query, envelope.reads.clone()) {
-                crate::ui::page::remember_reads(query, reads);
+            {
+                if let (Some(query), Some(reads)) = (&query, envelope.reads.clone()) {
+                    crate::ui::page::remember_reads(query, reads);
+                }
+                crate::ui::page::note_call(
+                    envelope.effects.issues.clone(),
+                    envelope.error_id.clone(),
+                );
             }
             crate::ui::page::apply(envelope.effects, envelope.queries).await;
             Ok(TandemResponse {

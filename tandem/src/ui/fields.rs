@@ -158,6 +158,9 @@ pub fn Input(
 ) -> impl IntoView {
     let kind = kind.unwrap_or_else(|| "text".to_string());
     let keeps = !sensitive && !matches!(kind.as_str(), "password" | "file");
+    if !keeps {
+        crate::ui::form::mark_sensitive(&name);
+    }
     let submitted = keeps
         .then(|| crate::ui::form::submitted_field(&name))
         .flatten();
@@ -185,6 +188,9 @@ pub fn TextArea(
     #[prop(optional)]
     sensitive: bool,
 ) -> impl IntoView {
+    if sensitive {
+        crate::ui::form::mark_sensitive(&name);
+    }
     let submitted = (!sensitive)
         .then(|| crate::ui::form::submitted_field(&name))
         .flatten();

@@ -11,6 +11,17 @@
 //! A [`SubmitButton`] with its own `action` runs another server function for
 //! the same form: the `formAction` counterpart.
 //!
+//! A function that refuses what was sent ([`invalid`](crate::invalid),
+//! [`deny`](crate::deny)) sends issues, field by field: [`FieldIssues`]
+//! shows them beside each field ([`use_field_issues`] reads them), with
+//! JavaScript and without. A function that takes `multipart/form-data` (a
+//! form with files) makes the form a multipart one: the browser sends it
+//! natively without JavaScript and before hydration, and with JavaScript
+//! Tandem uploads it with its progress in [`use_form_status`]. An
+//! unexpected failure reaches the nearest `<ErrorBoundary>` as an
+//! [`ActionError`] with the id the server logged it with; [`reset_errors`]
+//! clears them so the boundary can reset.
+//!
 //! ```no_run
 //! use leptos::prelude::*;
 //! use tandem::{use_form_action, Form, SubmitButton};
@@ -39,7 +50,9 @@
 //! }
 //! ```
 
-use crate::wire::{SubmittedAction, ACTION_FIELD, BUTTON_ACTION_FIELD, FORM_KEY_FIELD};
+use crate::wire::{
+    Issues, SubmittedAction, ACTION_FIELD, BUTTON_ACTION_FIELD, FORM_KEY_FIELD, SENSITIVE_FIELD,
+};
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::sync::Arc;
@@ -49,6 +62,19 @@ use std::sync::Arc;
 pub(crate) struct Outcome {
     pub ok: bool,
     pub body: String,
+    pub issues: Option<Issues>,
+    pub error_id: Option<String>,
+}
+
+impl Outcome {
+    fn of(s: &SubmittedAction) -> Self {
+        Outcome {
+            ok: s.succeeded(),
+            body: s.body.clone(),
+            issues: s.issues.clone(),
+            error_id: s.error_id.clone(),
+        }
+    }
 }
 
 /// The submission of this request, when rendering on the server.
@@ -67,10 +93,7 @@ fn submitted_action() -> Option<SubmittedAction> {
 pub(crate) fn submitted_outcome(path: &str) -> Option<Outcome> {
     submitted_action()
         .filter(|s| s.action == path && s.form_key().is_none())
-        .map(|s| Outcome {
-            ok: s.succeeded(),
-            body: s.body,
-        })
+        .map(|s| Outcome::of(&s))
 }
 
 /// Decodes a browser form into the server function's arguments, the way
@@ -99,6 +122,11 @@ pub struct AnyFormAction {
     pub(crate) pending: Signal<bool>,
     pub(crate) prev: Option<Signal<String>>,
     pub(crate) error: Signal<Option<String>>,
+    pub(crate) error_id: Signal<Option<String>>,
+    pub(crate) issues: Signal<Option<Issues>>,
+    pub(crate) progress: Signal<Option<(u64, u64)>>,
+    /// Whether its function takes `multipart/form-data`.
+    pub(crate) multipart: bool,
     pub(crate) dispatch_form: Arc<dyn Fn(&leptos::web_sys::FormData) + Send + Sync>,
     /// Puts the state back to where it started (after a redirect).
     #[cfg_attr(not(any(feature = "hydrate", feature = "csr")), allow(dead_code))]
@@ -138,14 +166,17 @@ pub struct FormStatus {
     pub pending: Signal<bool>,
     /// The path of the action this form last submitted.
     pub action: Signal<Option<&'static str>>,
+    /// While a form with files uploads: the bytes sent and the total.
+    pub progress: Signal<Option<(u64, u64)>>,
 }
 
 /// An action of a [`Form`] failed unexpectedly (its server function
-/// returned `Err`). The form renders it as an error, so the nearest
-/// `<ErrorBoundary>` shows it; the message is the server's.
+/// returned `Err`, or panicked). The form renders it as an error, so the
+/// nearest `<ErrorBoundary>` shows it, with the id the server logged the
+/// failure with ([`reset_errors`] clears it).
 ///
 /// ```
-/// let e = tandem::ui::form::ActionError { action: "/api/save".into(), message: "disk full".into() };
+/// let e = tandem::ui::form::ActionError { action: "/api/save".into(), message: "disk full".into(), id: None };
 /// assert_eq!(e.to_string(), "/api/save failed: disk full");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -153,20 +184,29 @@ pub struct FormStatus {
 pub struct ActionError {
     /// The server function's path.
     pub action: String,
-    /// What it said.
+    /// What it said (in a release build, never the internal message).
     pub message: String,
+    /// The id the server logged the failure with, when it was unexpected.
+    pub id: Option<String>,
 }
-
-/// An action's path and its last error message.
-type ActionErrorSignal = (&'static str, Signal<Option<String>>);
 
 #[derive(Clone, Copy)]
 struct FormContext {
-    buttons: StoredValue<Vec<AnyFormAction>>,
-    pending_buttons: RwSignal<Vec<Signal<bool>>>,
-    errors: RwSignal<Vec<ActionErrorSignal>>,
+    /// The form's default action and its buttons' actions.
+    actions: RwSignal<Vec<AnyFormAction>>,
     last: RwSignal<Option<&'static str>>,
     submitted: StoredValue<Option<SubmittedAction>>,
+    /// Fields never sent back to the page (a password).
+    sensitive: RwSignal<Vec<String>>,
+}
+
+impl FormContext {
+    /// The action this form ran last.
+    fn last_action(&self) -> Option<AnyFormAction> {
+        let last = self.last.get()?;
+        self.actions
+            .with(|actions| actions.iter().find(|a| a.path == last).cloned())
+    }
 }
 
 /// The status of the nearest enclosing [`Form`]; outside a form, never
@@ -179,7 +219,72 @@ pub fn use_form_status() -> FormStatus {
     use_context::<FormStatus>().unwrap_or(FormStatus {
         pending: Signal::derive(|| false),
         action: Signal::derive(|| None),
+        progress: Signal::derive(|| None),
     })
+}
+
+/// What the enclosing [`Form`]'s last action refused about the field
+/// `name` (see [`invalid`](crate::invalid)); empty when nothing was.
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// let email = tandem::use_field_issues("email");
+/// view! { <Show when=move || !email.get().is_empty()><p>{move || email.get().join(" ")}</p></Show> };
+/// ```
+pub fn use_field_issues(name: &str) -> Signal<Vec<String>> {
+    let name = name.to_string();
+    let ctx = use_context::<FormContext>();
+    Signal::derive(move || {
+        ctx.and_then(|ctx| ctx.last_action())
+            .and_then(|a| a.issues.get())
+            .map(|issues| issues.of(&name).map(str::to_string).collect())
+            .unwrap_or_default()
+    })
+}
+
+/// What the enclosing [`Form`]'s last action refused about the form as a
+/// whole (a guard's message, see [`deny`](crate::deny)).
+///
+/// ```no_run
+/// let messages = tandem::use_form_issues();
+/// ```
+pub fn use_form_issues() -> Signal<Vec<String>> {
+    let ctx = use_context::<FormContext>();
+    Signal::derive(move || {
+        ctx.and_then(|ctx| ctx.last_action())
+            .and_then(|a| a.issues.get())
+            .map(|issues| issues.of_form().map(str::to_string).collect())
+            .unwrap_or_default()
+    })
+}
+
+/// The issues about one field of the enclosing [`Form`] (or, without a
+/// `name`, about the form as a whole), in a `<p role="alert">` that is
+/// there only when there are some. Attributes go on with `attr:`.
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// view! {
+///     <tandem::Input name="email" kind="email"/>
+///     <tandem::FieldIssues name="email" attr:data-testid="error-email"/>
+/// };
+/// ```
+#[component]
+pub fn FieldIssues(
+    /// The field (none: the form as a whole).
+    #[prop(optional, into)]
+    name: Option<String>,
+) -> impl IntoView {
+    let messages = match &name {
+        Some(name) => use_field_issues(name),
+        None => use_form_issues(),
+    };
+    move || {
+        let messages = messages.get();
+        (!messages.is_empty()).then(|| {
+            view! { <p class="issue" role="alert">{messages.join(" ")}</p> }
+        })
+    }
 }
 
 /// What was submitted for field `name` of the enclosing [`Form`], when the
@@ -188,6 +293,55 @@ pub(crate) fn submitted_field(name: &str) -> Option<String> {
     let ctx = use_context::<FormContext>()?;
     ctx.submitted
         .with_value(|s| s.as_ref().and_then(|s| s.field(name).map(str::to_string)))
+}
+
+/// Marks the field `name` of the enclosing [`Form`] as sensitive: it is
+/// never sent back to the page, and is emptied after a refusal.
+pub(crate) fn mark_sensitive(name: &str) {
+    if let Some(ctx) = use_context::<FormContext>() {
+        ctx.sensitive.update(|s| {
+            if !s.iter().any(|n| n == name) {
+                s.push(name.to_string());
+            }
+        });
+    }
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+thread_local! {
+    /// How to clear each form action's unexpected error (see
+    /// [`reset_errors`]).
+    static RESETS: std::cell::RefCell<Vec<Arc<dyn Fn() + Send + Sync>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Keeps `reset` for [`reset_errors`].
+pub(crate) fn keep_for_reset(reset: Arc<dyn Fn() + Send + Sync>) {
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    RESETS.with(|r| r.borrow_mut().push(reset));
+    #[cfg(not(any(feature = "hydrate", feature = "csr")))]
+    let _ = reset;
+}
+
+/// Clears the unexpected errors of every form action on the page, so that
+/// an `<ErrorBoundary>` showing one can reset (clear its own errors too).
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// # let errors: ArcRwSignal<leptos::error::Errors> = ArcRwSignal::new(Default::default());
+/// let reset = move |_: leptos::ev::MouseEvent| {
+///     tandem::reset_errors();
+///     errors.update(|e| *e = Default::default());
+/// };
+/// ```
+pub fn reset_errors() {
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    {
+        let resets: Vec<_> = RESETS.with(|r| r.borrow().clone());
+        for reset in resets {
+            reset();
+        }
+    }
 }
 
 /// A progressive form (see the [module docs](self)). `action` is the
@@ -240,44 +394,33 @@ pub fn Form(
         own_action && s.form_key() == own_key.as_deref()
     });
     // The submission reaches the browser too, so hydration matches.
-    let submitted =
-        SharedValue::new(move || submitted.map(|s| (s.action, s.status, s.body, s.fields)))
-            .into_inner()
-            .map(|(action, status, body, fields)| SubmittedAction {
-                action,
-                status,
-                body,
-                fields,
-            });
+    let submitted = SharedValue::new(move || submitted).into_inner();
     // A keyed form gives its action the result (its action is one of many
     // of the same function on the page).
     if let (Some(_), Some(s), Some(a)) = (&key, &submitted, &action) {
         if Some(s.action.as_str()) == default_path {
-            (a.seed)(&Outcome {
-                ok: s.succeeded(),
-                body: s.body.clone(),
-            });
+            (a.seed)(&Outcome::of(s));
         }
     }
     let seeded_last = submitted
         .as_ref()
         .and_then(|s| default_path.filter(|p| *p == s.action));
     let ctx = FormContext {
-        buttons: StoredValue::new(Vec::new()),
-        pending_buttons: RwSignal::new(Vec::new()),
-        errors: RwSignal::new(action.iter().map(|a| (a.path, a.error)).collect()),
+        actions: RwSignal::new(action.iter().cloned().collect()),
         last: RwSignal::new(seeded_last),
         submitted: StoredValue::new(submitted),
+        sensitive: RwSignal::new(Vec::new()),
     };
     provide_context(ctx);
-    let own_pending = action.as_ref().map(|a| a.pending);
     let pending = Signal::derive(move || {
-        own_pending.is_some_and(|p| p.get())
-            || ctx.pending_buttons.with(|b| b.iter().any(|p| p.get()))
+        ctx.actions
+            .with(|actions| actions.iter().any(|a| a.pending.get()))
     });
+    let progress = Signal::derive(move || ctx.last_action().and_then(|a| a.progress.get()));
     provide_context(FormStatus {
         pending,
         action: ctx.last.into(),
+        progress,
     });
     let form_ref = NodeRef::<leptos::html::Form>::new();
     let handler = FormHandler {
@@ -318,29 +461,49 @@ pub fn Form(
     let hidden_prev = action.as_ref().and_then(|a| a.prev).map(|prev| {
         view! { <input type="hidden" name=crate::wire::PREV_FIELD prop:value=prev value=prev/> }
     });
-    // The error of the action this form ran last, for the error boundary.
+    // Which fields are never sent back: known once the children rendered.
+    let hidden_sensitive = move || {
+        let names = ctx.sensitive.get();
+        (!names.is_empty()).then(|| {
+            view! { <input type="hidden" name=SENSITIVE_FIELD value=names.join(",")/> }
+        })
+    };
+    // A function that takes files makes a multipart form (the browser
+    // posts files natively before hydration and without JavaScript).
+    let enctype = move || {
+        ctx.actions
+            .with(|actions| actions.iter().any(|a| a.multipart))
+            .then_some("multipart/form-data")
+    };
+    // The unexpected error of the action this form ran last (not a
+    // refusal: its issues show beside the fields), for the error boundary.
     let failure = move || {
-        let last = ctx.last.get()?;
-        ctx.errors.with(|errors| {
-            errors
-                .iter()
-                .find(|(path, _)| *path == last)
-                .and_then(|(path, e)| {
-                    e.get().map(|message| {
-                        Err::<(), _>(ActionError {
-                            action: path.to_string(),
-                            message,
-                        })
-                    })
-                })
+        let action = ctx.last_action()?;
+        if action.issues.get().is_some() {
+            return None;
+        }
+        action.error.get().map(|message| {
+            Err::<(), _>(ActionError {
+                action: action.path.to_string(),
+                message,
+                id: action.error_id.get(),
+            })
         })
     };
     view! {
-        <form method="post" action=target data-tandem="" node_ref=form_ref on:submit=on_submit>
+        <form
+            method="post"
+            action=target
+            enctype=enctype
+            data-tandem=""
+            node_ref=form_ref
+            on:submit=on_submit
+        >
             {hidden_action}
             {hidden_key}
             {hidden_prev}
             {children()}
+            {hidden_sensitive}
             {failure}
         </form>
     }
@@ -366,10 +529,9 @@ impl FormHandler {
             .as_string()
             .filter(|s| !s.is_empty());
         let action = match &button {
-            Some(path) => self
-                .ctx
-                .buttons
-                .with_value(|b| b.iter().find(|a| a.path == path.as_str()).cloned()),
+            Some(path) => self.ctx.actions.with_untracked(|actions| {
+                actions.iter().find(|a| a.path == path.as_str()).cloned()
+            }),
             None => self.default.clone(),
         };
         let Some(action) = action else {
@@ -390,26 +552,48 @@ impl FormHandler {
         let redirects_before = crate::ui::page::redirects();
         let form_ref = self.form_ref;
         let reset_on_success = self.reset_on_success;
+        let sensitive = self.ctx.sensitive;
         let pending = action.pending;
         let error = action.error;
+        let issues = action.issues;
         // Wait for the action to settle, then reset if it redirected (a new
-        // page) or succeeded and the form asked for it.
+        // page) or succeeded and the form asked for it; after a refusal,
+        // empty the sensitive fields (as the page after a post without
+        // JavaScript has them).
         Effect::new(move |done: Option<bool>| {
             if done == Some(true) || pending.get() {
                 return done.unwrap_or(false);
             }
             let redirected = crate::ui::page::redirects() != redirects_before;
-            let ok = error.get_untracked().is_none();
+            let refused = issues.get_untracked().is_some();
+            let ok = error.get_untracked().is_none() && !refused;
             if redirected {
                 (action.reset)();
             }
-            if redirected || (reset_on_success && ok) {
-                if let Some(form) = form_ref.get_untracked() {
+            if let Some(form) = form_ref.get_untracked() {
+                if redirected || (reset_on_success && ok) {
                     form.reset();
+                } else if refused {
+                    clear_fields(&form, &sensitive.get_untracked());
                 }
             }
             true
         });
+    }
+}
+
+/// Empties the fields named `names` of `form`.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn clear_fields(form: &leptos::web_sys::HtmlFormElement, names: &[String]) {
+    use leptos::wasm_bindgen::JsCast;
+    let elements = form.elements();
+    for name in names {
+        if let Some(input) = elements
+            .named_item(name)
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+        {
+            input.set_value("");
+        }
     }
 }
 
@@ -438,9 +622,7 @@ pub fn SubmitButton(
 ) -> impl IntoView {
     let path = action.path;
     if let Some(ctx) = use_context::<FormContext>() {
-        ctx.pending_buttons.update(|p| p.push(action.pending));
-        ctx.errors.update(|e| e.push((action.path, action.error)));
-        ctx.buttons.update_value(|b| b.push(action));
+        ctx.actions.update(|actions| actions.push(action));
     } else {
         #[cfg(feature = "ssr")]
         tracing::warn!("tandem::SubmitButton for {path} outside a tandem::Form");

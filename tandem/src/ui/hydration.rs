@@ -10,7 +10,9 @@
 //! [`FALLBACK_MS`] after the first queued submission (the wasm failed to
 //! load), the queue falls back to the browser: each submission is posted
 //! natively, in order, the last one as a navigation, so the server renders
-//! its result. Either way each submission is sent exactly once.
+//! its result. Either way each submission is sent exactly once. A form
+//! with files (`multipart/form-data`) is not queued: the browser posts it
+//! as it is, files and all, and the server renders its result.
 //!
 //! Tests wait for the marker instead of sleeping:
 //!
@@ -49,7 +51,7 @@ pub const FALLBACK_MS: u32 = 4000;
 /// dependencies: it runs before anything else.
 const QUEUE_SCRIPT: &str = r#"(function(){var q=[],t=0,d=document,h=d.documentElement;
 function live(){return h.hasAttribute("data-hydrated")}
-function on(e){var f=e.target;if(live()||!f||f.tagName!=="FORM"||!f.hasAttribute("data-tandem"))return;
+function on(e){var f=e.target;if(live()||!f||f.tagName!=="FORM"||!f.hasAttribute("data-tandem")||f.enctype==="multipart/form-data")return;
 e.preventDefault();e.stopImmediatePropagation();var s=e.submitter,fd;try{fd=new FormData(f,s)}catch(_){fd=new FormData(f);if(s&&s.name)fd.append(s.name,s.value)}
 q.push({form:f,data:fd});if(!t)t=setTimeout(fall,__MS__)}
 d.addEventListener("submit",on,true);

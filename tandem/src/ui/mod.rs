@@ -22,3 +22,5 @@ pub mod query;
 pub mod queue;
 pub mod response;
 pub mod transition;
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+pub(crate) mod upload;

@@ -5,7 +5,89 @@
 //! Everything here is per browser tab (one thread); on the server the
 //! functions are inert.
 
-use crate::wire::{Effects, FreshQuery};
+use crate::wire::{Effects, FreshQuery, Issues};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+/// What the answer to one call said besides the function's result.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Notes {
+    /// What the function refused, field by field.
+    pub(crate) issues: Option<Issues>,
+    /// The id the server logged an unexpected failure with.
+    pub(crate) error_id: Option<String>,
+}
+
+/// Where the client notes what the answer to a call said (shared with
+/// the call while it runs).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CallNotes(Arc<Mutex<Notes>>);
+
+impl CallNotes {
+    /// Notes what an answer said.
+    #[cfg_attr(not(any(feature = "hydrate", feature = "csr")), allow(dead_code))]
+    pub(crate) fn note(&self, issues: Option<Issues>, error_id: Option<String>) {
+        if let Ok(mut notes) = self.0.lock() {
+            notes.issues = issues;
+            notes.error_id = error_id;
+        }
+    }
+
+    /// What was noted.
+    pub(crate) fn take(&self) -> Notes {
+        self.0
+            .lock()
+            .map(|mut notes| std::mem::take(&mut *notes))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+thread_local! {
+    /// The notes of the call being made (see [`calling`]).
+    static CALL: std::cell::RefCell<Option<CallNotes>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `call` so that Tandem's client notes what its answer said in
+/// `notes`.
+pub(crate) fn calling<F: Future>(notes: CallNotes, call: F) -> Calling<F> {
+    Calling {
+        notes,
+        call: Box::pin(call),
+    }
+}
+
+/// A call being made (see [`calling`]).
+pub(crate) struct Calling<F> {
+    #[cfg_attr(not(any(feature = "hydrate", feature = "csr")), allow(dead_code))]
+    notes: CallNotes,
+    call: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for Calling<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        let before = CALL.with(|c| c.replace(Some(self.notes.clone())));
+        let polled = self.call.as_mut().poll(cx);
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        CALL.with(|c| *c.borrow_mut() = before);
+        polled
+    }
+}
+
+/// Notes what an answer said for the call being made, if one is.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+pub(crate) fn note_call(issues: Option<Issues>, error_id: Option<String>) {
+    CALL.with(|c| {
+        if let Some(notes) = c.borrow().as_ref() {
+            notes.note(issues, error_id);
+        }
+    });
+}
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 mod browser {

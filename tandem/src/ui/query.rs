@@ -307,9 +307,12 @@ where
 /// ```no_run
 /// leptos::task::spawn_local(tandem::refresh_page());
 /// ```
-pub async fn refresh_page() {
-    #[cfg(any(feature = "hydrate", feature = "csr"))]
-    crate::ui::page::refetch_all().await;
+pub fn refresh_page() -> impl std::future::Future<Output = ()> + Send + 'static {
+    // The browser is one thread: the page's futures never cross threads.
+    send_wrapper::SendWrapper::new(async {
+        #[cfg(any(feature = "hydrate", feature = "csr"))]
+        crate::ui::page::refetch_all().await;
+    })
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -1,5 +1,6 @@
 //! Effects: what a server function asked for besides its result.
 
+use super::issues::Issues;
 use serde::{Deserialize, Serialize};
 
 /// What a server function asked for besides its result.
@@ -33,6 +34,10 @@ pub struct Effects {
     /// Cookies were set or deleted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cookies_changed: bool,
+    /// The function refused what was sent (`invalid`, `deny`): the issues
+    /// for the form that sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issues: Option<Issues>,
 }
 
 impl Effects {

@@ -110,6 +110,10 @@ pub struct Envelope {
     /// When the call was a query: what it read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reads: Option<Reads>,
+    /// When the function failed unexpectedly (a panic, an internal error):
+    /// the id the server logged the failure with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -124,6 +128,7 @@ mod tests {
             effects: Effects::default(),
             queries: vec![],
             reads: None,
+            error_id: None,
         };
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
@@ -142,6 +147,7 @@ mod tests {
             },
             queries: vec![],
             reads: None,
+            error_id: None,
         };
         let json = serde_json::to_string(&e).unwrap();
         let back: Envelope = serde_json::from_str(&json).unwrap();

@@ -32,3 +32,12 @@ pub const PREV_FIELD: &str = "prev";
 /// assert_eq!(tandem::wire::FORM_KEY_FIELD, "__tandem_form");
 /// ```
 pub const FORM_KEY_FIELD: &str = "__tandem_form";
+
+/// Hidden field listing (comma separated) the fields of a form that are
+/// never sent back to the page after a post without JavaScript (a
+/// password): [`Input`](crate::Input) adds its name when it is sensitive.
+///
+/// ```
+/// assert_eq!(tandem::wire::SENSITIVE_FIELD, "__tandem_sensitive");
+/// ```
+pub const SENSITIVE_FIELD: &str = "__tandem_sensitive";

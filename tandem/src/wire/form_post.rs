@@ -1,7 +1,8 @@
 //! A form posted without JavaScript: its decoding, and what the server
 //! hands the page it renders in answer.
 
-use super::fields::{ACTION_FIELD, BUTTON_ACTION_FIELD, FORM_KEY_FIELD};
+use super::fields::{ACTION_FIELD, BUTTON_ACTION_FIELD, FORM_KEY_FIELD, SENSITIVE_FIELD};
+use super::issues::Issues;
 
 /// A form posted without JavaScript, decoded: its fields in order and the
 /// server function it names (a submit button's over the form's default).
@@ -51,10 +52,12 @@ impl FormPost {
 ///     status: 200,
 ///     body: "\"Created post 1\"".into(),
 ///     fields: vec![("title".into(), "Hi".into())],
+///     issues: None,
+///     error_id: None,
 /// };
 /// assert!(s.succeeded());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SubmittedAction {
     /// The server function's path.
     pub action: String,
@@ -62,15 +65,48 @@ pub struct SubmittedAction {
     pub status: u16,
     /// Its response body (what its codec encoded).
     pub body: String,
-    /// The submitted fields, in order.
+    /// The submitted fields, in order (sensitive ones left out).
     pub fields: Vec<(String, String)>,
+    /// What the function refused, field by field.
+    pub issues: Option<Issues>,
+    /// When it failed unexpectedly: the id the server logged it with.
+    pub error_id: Option<String>,
+}
+
+/// `fields` without the sensitive ones: those a form lists in
+/// [`SENSITIVE_FIELD`], and any whose name says password.
+///
+/// ```
+/// let fields = vec![
+///     ("username".to_string(), "ann".to_string()),
+///     ("password".to_string(), "hunter22".to_string()),
+///     ("pin".to_string(), "1234".to_string()),
+///     ("__tandem_sensitive".to_string(), "pin".to_string()),
+/// ];
+/// let kept = tandem::wire::without_sensitive(fields);
+/// assert_eq!(kept, [("username".to_string(), "ann".to_string())]);
+/// ```
+pub fn without_sensitive(fields: Vec<(String, String)>) -> Vec<(String, String)> {
+    let listed: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == SENSITIVE_FIELD)
+        .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()))
+        .collect();
+    fields
+        .into_iter()
+        .filter(|(k, _)| {
+            k != SENSITIVE_FIELD
+                && !listed.contains(k)
+                && !k.to_ascii_lowercase().contains("password")
+        })
+        .collect()
 }
 
 impl SubmittedAction {
     /// Whether the function returned `Ok`.
     ///
     /// ```
-    /// # let s = tandem::SubmittedAction { action: String::new(), status: 500, body: String::new(), fields: vec![] };
+    /// # let s = tandem::SubmittedAction { action: String::new(), status: 500, body: String::new(), fields: vec![], issues: None, error_id: None };
     /// assert!(!s.succeeded());
     /// ```
     pub fn succeeded(&self) -> bool {
@@ -80,7 +116,7 @@ impl SubmittedAction {
     /// The key of the form that was posted, if it has one.
     ///
     /// ```
-    /// # let s = tandem::SubmittedAction { action: String::new(), status: 200, body: String::new(), fields: vec![("__tandem_form".into(), "7".into())] };
+    /// # let s = tandem::SubmittedAction { action: String::new(), status: 200, body: String::new(), fields: vec![("__tandem_form".into(), "7".into())], issues: None, error_id: None };
     /// assert_eq!(s.form_key(), Some("7"));
     /// ```
     pub fn form_key(&self) -> Option<&str> {
@@ -90,7 +126,7 @@ impl SubmittedAction {
     /// The last value submitted for `name`.
     ///
     /// ```
-    /// # let s = tandem::SubmittedAction { action: String::new(), status: 200, body: String::new(), fields: vec![("a".into(), "1".into())] };
+    /// # let s = tandem::SubmittedAction { action: String::new(), status: 200, body: String::new(), fields: vec![("a".into(), "1".into())], issues: None, error_id: None };
     /// assert_eq!(s.field("a"), Some("1"));
     /// ```
     pub fn field(&self, name: &str) -> Option<&str> {

@@ -15,18 +15,21 @@
 //!     effects: Effects { refresh: true, ..Effects::default() },
 //!     queries: vec![],
 //!     reads: None,
+//!     error_id: None,
 //! };
 //! let json = serde_json::to_string(&envelope).unwrap();
 //! assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), envelope);
 //! ```
 
 mod bound;
+mod codec;
 #[cfg(feature = "ssr")]
 mod decoding;
 mod effects;
 mod envelope;
 mod fields;
 mod form_post;
+mod issues;
 mod prev;
 mod queries;
 mod reads;
@@ -34,14 +37,16 @@ mod reads;
 mod rendered;
 
 pub use bound::{Bound, Sealed};
+pub use codec::{is_multipart, HttpCodec};
 #[cfg(feature = "ssr")]
 pub use decoding::DecodeFailure;
 #[cfg(feature = "ssr")]
 pub(crate) use decoding::{scoped, Decoding};
 pub use effects::Effects;
 pub use envelope::{Body, Envelope, FreshQuery, ENVELOPE_CONTENT_TYPE, TANDEM_HEADER};
-pub use fields::{ACTION_FIELD, BUTTON_ACTION_FIELD, FORM_KEY_FIELD, PREV_FIELD};
-pub use form_post::{FormPost, SubmittedAction};
+pub use fields::{ACTION_FIELD, BUTTON_ACTION_FIELD, FORM_KEY_FIELD, PREV_FIELD, SENSITIVE_FIELD};
+pub use form_post::{without_sensitive, FormPost, SubmittedAction};
+pub use issues::{Issue, Issues};
 pub use prev::Prev;
 pub use queries::{
     decode_queries, MountedQuery, Named, QueriesError, MAX_QUERIES, MAX_QUERIES_BYTES, PAGE_HEADER,
