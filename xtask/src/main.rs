@@ -38,7 +38,7 @@ commands:
                         (table printed, and written to results/bench.md, .svg, .json)
   layout                check tandem/src's import rule (the server side never imports the UI
                         side, the wire neither) and that no crate has an import circle
-  fuzz [seconds]        fuzz the envelope and form decoders, each for [seconds] (default 60; nightly)
+  fuzz [seconds]        fuzz the envelope, form and multipart decoders, each for [seconds] (default 60; nightly)
 ";
 
 fn main() -> ExitCode {
