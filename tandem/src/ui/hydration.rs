@@ -2,13 +2,16 @@
 //! replay, and the marker that says the page is live.
 //!
 //! Put [`Runtime`] once inside your `<Router>`. It renders a tiny inline
-//! script (about 1 KB) that, until the app has hydrated, catches the
-//! submissions of Tandem [`Form`](crate::Form)s, keeps their data in order,
-//! and stops the browser from posting them. Once the app hydrates, the
-//! queued submissions are replayed through their actions, in order, and
-//! `<html data-hydrated="true">` is set. If the app has not hydrated
-//! [`FALLBACK_MS`] after the first queued submission (the wasm failed to
-//! load), the queue falls back to the browser: each submission is posted
+//! script (about 1 KB) that catches the submissions of every Tandem
+//! [`Form`](crate::Form) not yet live (its element not yet hydrated: the
+//! wasm is loading, or the form sits in a `<Suspense>` still hydrating),
+//! keeps their data in order, and stops the browser from posting them. As
+//! each form goes live (`data-tandem-live` on the element, set when its
+//! handler is in place), the queued submissions are replayed through their
+//! actions, in the order they were made; once the app has hydrated,
+//! `<html data-hydrated="true">` is set. If something is still queued
+//! [`FALLBACK_MS`] after the first submission (the wasm failed to load),
+//! the queue falls back to the browser: each submission is posted
 //! natively, in order, the last one as a navigation, so the server renders
 //! its result. Either way each submission is sent exactly once. A form
 //! with files (`multipart/form-data`) is not queued: the browser posts it
@@ -49,15 +52,14 @@ pub const FALLBACK_MS: u32 = 4000;
 
 /// The pre-hydration queue (see the module docs). Kept tiny and free of
 /// dependencies: it runs before anything else.
-const QUEUE_SCRIPT: &str = r#"(function(){var q=[],t=0,d=document,h=d.documentElement;
-function live(){return h.hasAttribute("data-hydrated")}
-function on(e){var f=e.target;if(live()||!f||f.tagName!=="FORM"||!f.hasAttribute("data-tandem")||f.enctype==="multipart/form-data")return;
+const QUEUE_SCRIPT: &str = r#"(function(){var q=[],t=0,d=document;
+function on(e){var f=e.target;if(!f||f.tagName!=="FORM"||!f.hasAttribute("data-tandem")||f.hasAttribute("data-tandem-live")||f.enctype==="multipart/form-data")return;
 e.preventDefault();e.stopImmediatePropagation();var s=e.submitter,fd;try{fd=new FormData(f,s)}catch(_){fd=new FormData(f);if(s&&s.name)fd.append(s.name,s.value)}
 q.push({form:f,data:fd});if(!t)t=setTimeout(fall,__MS__)}
 d.addEventListener("submit",on,true);
-window.__tandemTake=function(){clearTimeout(t);d.removeEventListener("submit",on,true);return q.splice(0)};
+window.__tandemTake=function(){var n=0;while(n<q.length&&q[n].form.hasAttribute("data-tandem-live"))n++;var out=q.splice(0,n);if(!q.length&&t){clearTimeout(t);t=0}return out};
 function post(it){return fetch(it.form.action,{method:"POST",body:new URLSearchParams(it.data),credentials:"same-origin",redirect:"manual"})}
-function fall(){if(live())return;var items=window.__tandemTake(),last=items.pop(),c=Promise.resolve();
+function fall(){t=0;var items=q.splice(0),last=items.pop(),c=Promise.resolve();
 items.forEach(function(it){c=c.then(function(){return post(it)}).catch(function(){})});
 c.then(function(){if(!last)return;var f=d.createElement("form");f.method="post";f.action=last.form.action;f.style.display="none";
 last.data.forEach(function(v,k){var i=d.createElement("input");i.type="hidden";i.name=k;i.value=v;f.appendChild(i)});
@@ -110,14 +112,21 @@ mod browser {
         static FORMS: RefCell<Vec<(web_sys::HtmlFormElement, Submit)>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// Lets the replay find how to submit a form element.
+    /// Marks `form` live (the inline script lets its submissions through
+    /// from now on), lets the replay find how to submit it, and replays
+    /// what is queued for it (and for the live forms after it).
     pub(crate) fn register_form(form: web_sys::HtmlFormElement, handler: Submit) {
+        let _ = form.set_attribute(LIVE_ATTRIBUTE, "");
         FORMS.with(|f| {
             let mut forms = f.borrow_mut();
             forms.retain(|(el, _)| el.is_connected());
             forms.push((form, handler));
         });
+        replay();
     }
+
+    /// The attribute set on a form once its submissions go to its actions.
+    const LIVE_ATTRIBUTE: &str = "data-tandem-live";
 
     /// Marks the page live and replays what the inline script queued.
     pub(super) fn go_live() {
@@ -127,6 +136,15 @@ mod browser {
         if let Some(root) = window.document().and_then(|d| d.document_element()) {
             let _ = root.set_attribute(super::HYDRATED_ATTRIBUTE, "true");
         }
+        replay();
+    }
+
+    /// Replays the queued submissions whose forms are live, in order, up to
+    /// the first whose form is not yet.
+    fn replay() {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let take = js_sys::Reflect::get(&window, &JsValue::from_str("__tandemTake"))
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
