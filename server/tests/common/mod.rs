@@ -149,10 +149,16 @@ impl Server {
         }
         head.push_str("\r\n");
         stream.write_all(head.as_bytes()).expect("write head");
-        // The server may answer (413) before reading a large body.
-        let _ = stream.write_all(body);
+        // The body is written while the reply is read, as a browser does:
+        // the server may answer (413) before it has read all of it.
+        let mut writer = stream.try_clone().expect("clone the stream");
+        let body = body.to_vec();
+        let sending = std::thread::spawn(move || {
+            let _ = writer.write_all(&body);
+        });
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw);
+        let _ = sending.join();
         parse_reply(&raw)
     }
 

@@ -209,19 +209,59 @@ fn forward(
     }
 }
 
-/// Reads a whole body, within `limit` bytes and `timeout`.
+/// Reads a whole body, within `limit` bytes and `timeout`. Past the
+/// limit the rest is read and dropped (see [`drain`]) before the `413`.
 pub(crate) async fn read_body(
     body: Body,
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes, Refusal> {
-    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => Err(BodyTooLarge { limit }.into()),
-        Err(_) => Err(BodyTimeout {
+    use futures::StreamExt;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let too_slow = || -> Refusal {
+        BodyTimeout {
             seconds: timeout.as_secs(),
         }
-        .into()),
+        .into()
+    };
+    let mut stream = body.into_data_stream();
+    let mut bytes = bytes::BytesMut::new();
+    loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Err(_) => return Err(too_slow()),
+            Ok(None) => return Ok(bytes.freeze()),
+            Ok(Some(Err(e))) => {
+                return Err(MalformedBody {
+                    reason: format!("the body could not be read: {e}"),
+                }
+                .into())
+            }
+            Ok(Some(Ok(chunk))) if bytes.len() + chunk.len() > limit => {
+                drain(&mut stream, deadline).await;
+                return Err(BodyTooLarge { limit }.into());
+            }
+            Ok(Some(Ok(chunk))) => bytes.extend_from_slice(&chunk),
+        }
+    }
+}
+
+/// How much of a body over its limit is read and dropped before answering.
+const DRAIN_LIMIT: usize = 8 << 20;
+
+/// Reads and drops the rest of a body that is over its limit (at most
+/// [`DRAIN_LIMIT`] bytes, until `deadline`): a client still sending gets
+/// the `413` instead of a connection reset under its upload.
+async fn drain<S, E>(stream: &mut S, deadline: tokio::time::Instant)
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    use futures::StreamExt;
+    let mut dropped = 0;
+    while dropped <= DRAIN_LIMIT {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(chunk))) => dropped += chunk.len(),
+            _ => return,
+        }
     }
 }
 
@@ -602,6 +642,7 @@ fn bounded(body: Body, limit: usize, timeout: Duration, stop: BodyStop) -> Body 
                     Ok(Some(Err(e))) => (Err(e), seen),
                     Ok(Some(Ok(chunk))) if seen + chunk.len() > limit => {
                         stop.set(BodyTooLarge { limit }.into());
+                        drain(&mut stream, deadline).await;
                         (Err(axum::Error::new("the body is over its limit")), seen)
                     }
                     Ok(Some(Ok(chunk))) => {
