@@ -44,6 +44,12 @@ pub(crate) fn run() -> Result<()> {
     timed("copying the workspace into target/devloop/ws", || {
         let copied = sync(&root(), &ws)?;
         println!("    {copied} files written (unchanged files are kept, for incremental builds)");
+        // `cargo leptos end-to-end` runs Playwright in the copy's end2end:
+        // it uses the checkout's npm packages.
+        let modules = ws.join("end2end/node_modules");
+        if std::fs::symlink_metadata(&modules).is_err() {
+            std::os::unix::fs::symlink(root().join("end2end/node_modules"), &modules)?;
+        }
         Ok(())
     })?;
     let site_port = free_port()?;
