@@ -98,6 +98,7 @@ pub(crate) fn run() -> Result<()> {
             let out = cmd("cargo")
                 .args(["leptos", "end-to-end"])
                 .current_dir(&ws)
+                .env_remove("CARGO_INCREMENTAL")
                 .env("CARGO_TARGET_DIR", base.join("target"))
                 .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
                 .env("DATABASE_URL", format!("sqlite://{}", db.display()))
@@ -181,6 +182,9 @@ impl Watch {
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{site_port}"))
             .env("LEPTOS_RELOAD_PORT", reload_port.to_string())
             .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+            // What a user's `cargo leptos watch` does: incremental builds,
+            // even where CI turns them off for the one-shot builds.
+            .env_remove("CARGO_INCREMENTAL")
             .into_inner();
         command
             .stdin(Stdio::null())

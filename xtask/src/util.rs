@@ -105,6 +105,11 @@ impl Cmd {
         self
     }
 
+    pub(crate) fn env_remove(mut self, key: impl AsRef<OsStr>) -> Self {
+        self.0.env_remove(key);
+        self
+    }
+
     pub(crate) fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.0.current_dir(dir);
         self
