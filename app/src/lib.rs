@@ -55,30 +55,42 @@ pub fn App() -> impl IntoView {
                 <a href="/">"Tandem"</a>
                 {ROUTES.iter().map(|r| view! { <a href=*r>{*r}</a> }).collect_view()}
             </nav>
-            <main>
-                // An action that fails unexpectedly lands here, with the id
-                // the server logged it with.
-                <ErrorBoundary fallback=|errors| view! { <Failure errors/> }>
-                // Async: every resource resolves before the HTML is sent, so
-                // the page is whole without JavaScript.
-                <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
-                    <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("/posts") view=pages::posts::PostsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/posts/new") view=pages::posts_new::NewPostPage ssr=SsrMode::Async/>
-                    <Route path=path!("/posts/:id") view=pages::post::PostPage ssr=SsrMode::Async/>
-                    <Route path=path!("/likes") view=pages::likes::LikesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/views") view=pages::views::ViewsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/cookies") view=pages::cookies::CookiesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/refresh") view=pages::refresh::RefreshPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tags") view=pages::tags::TagsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/signup") view=pages::signup::SignupPage ssr=SsrMode::Async/>
-                    <Route path=path!("/errors") view=pages::errors::ErrorsPage ssr=SsrMode::Async/>
-                    // The benchmark's plain-Leptos `/likes`.
-                    <Route path=path!("/bench/leptos-likes") view=pages::plain_likes::PlainLikesPage ssr=SsrMode::Async/>
-                </Routes>
-                </ErrorBoundary>
-            </main>
+            <Main/>
         </Router>
+    }
+}
+
+/// The routes inside the error boundary. The page's path is read here,
+/// inside the `<Router>`: the boundary's fallback can be built later (an
+/// error that arrives while the page streams), where the router's context
+/// is not in reach.
+#[component]
+fn Main() -> impl IntoView {
+    let pathname = leptos_router::hooks::use_location().pathname;
+    view! {
+        <main>
+            // An action that fails unexpectedly lands here, with the id
+            // the server logged it with.
+            <ErrorBoundary fallback=move |errors| view! { <Failure errors pathname/> }>
+            // Async: every resource resolves before the HTML is sent, so
+            // the page is whole without JavaScript.
+            <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
+                <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/posts") view=pages::posts::PostsPage ssr=SsrMode::Async/>
+                <Route path=path!("/posts/new") view=pages::posts_new::NewPostPage ssr=SsrMode::Async/>
+                <Route path=path!("/posts/:id") view=pages::post::PostPage ssr=SsrMode::Async/>
+                <Route path=path!("/likes") view=pages::likes::LikesPage ssr=SsrMode::Async/>
+                <Route path=path!("/views") view=pages::views::ViewsPage ssr=SsrMode::Async/>
+                <Route path=path!("/cookies") view=pages::cookies::CookiesPage ssr=SsrMode::Async/>
+                <Route path=path!("/refresh") view=pages::refresh::RefreshPage ssr=SsrMode::Async/>
+                <Route path=path!("/tags") view=pages::tags::TagsPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=pages::signup::SignupPage ssr=SsrMode::Async/>
+                <Route path=path!("/errors") view=pages::errors::ErrorsPage ssr=SsrMode::Async/>
+                // The benchmark's plain-Leptos `/likes`.
+                <Route path=path!("/bench/leptos-likes") view=pages::plain_likes::PlainLikesPage ssr=SsrMode::Async/>
+            </Routes>
+            </ErrorBoundary>
+        </main>
     }
 }
 
@@ -86,7 +98,7 @@ pub fn App() -> impl IntoView {
 /// logged it with, and a button that brings the page back (a plain GET of
 /// the page without JavaScript).
 #[component]
-fn Failure(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
+fn Failure(errors: ArcRwSignal<leptos::error::Errors>, pathname: Memo<String>) -> impl IntoView {
     let failures = {
         let errors = errors.clone();
         move || {
@@ -106,7 +118,6 @@ fn Failure(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
                 .collect_view()
         }
     };
-    let location = leptos_router::hooks::use_location();
     let reset = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         tandem::reset_errors();
@@ -116,7 +127,7 @@ fn Failure(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
         <div role="alert" data-testid="error-boundary" class="error">
             <h2>"Something went wrong"</h2>
             <ul>{failures}</ul>
-            <form method="get" action=move || location.pathname.get() on:submit=reset>
+            <form method="get" action=move || pathname.get() on:submit=reset>
                 <button type="submit" data-testid="error-reset">"Try again"</button>
             </form>
         </div>

@@ -378,7 +378,19 @@ impl Pipeline {
     }
 
     /// Runs one call through the pipeline (see the [module docs](self)).
-    pub(crate) async fn call(&self, call: Call<'_>) -> Result<Ran, Refusal> {
+    ///
+    /// Boxed: the call's future is about 12 KiB, and its callers' futures
+    /// would otherwise hold it inline and be copied whole each time they
+    /// move (a fifth of a call's CPU time went to those copies, measured
+    /// with callgrind).
+    pub(crate) fn call<'a>(
+        &'a self,
+        call: Call<'a>,
+    ) -> futures::future::BoxFuture<'a, Result<Ran, Refusal>> {
+        Box::pin(self.call_inline(call))
+    }
+
+    async fn call_inline(&self, call: Call<'_>) -> Result<Ran, Refusal> {
         let declared = Declared::find(call.function);
         let scope = CallScope::new(self.key.clone(), call.function);
         let record = EffectsRecord::new(cookie_header(call.headers));
