@@ -6,7 +6,8 @@
 //!    release site, the raw axum handler and the Next.js app.
 //! 2. Servers, one at a time on loopback with fresh data: cold start to the
 //!    first 200, RSS idle, `increment_like` under wrk (throughput, p50/p99),
-//!    RSS after the load.
+//!    RSS after the load; then raw axum and Tandem again with each server
+//!    pinned to core 0 and wrk on core 1 (the one-core row).
 //! 3. The browser (`end2end/bench/browser.mjs`, headless Chromium): click to
 //!    updated page on `/likes` (median of 20), requests per mutation, and
 //!    the first-load transfer of `/likes`.
