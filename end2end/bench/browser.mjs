@@ -1,6 +1,9 @@
 // Browser benchmark of the `/likes` page, in headless (Debian) Chromium.
 //
-//   node end2end/bench/browser.mjs --out results.json NAME=URL[,hydrated] [NAME=URL[,hydrated] ...]
+//   node end2end/bench/browser.mjs --out results.json NAME=URL[,hydrated][,load] [NAME=URL[,hydrated][,load] ...]
+//
+// `,load` measures the first load of URL only (1. below), for any page: the
+// per-route figures.
 //
 // URL is the full address of a likes page: it must show `[data-testid=likes]`
 // with the text `Total Likes: N` and a `button[data-testid=like-button]` whose
@@ -87,14 +90,14 @@ function parseArgs(argv) {
       if (eq <= 0) usage(2, `bad target ${JSON.stringify(a)}`);
       const name = a.slice(0, eq);
       const [url, ...flags] = a.slice(eq + 1).split(',');
-      for (const f of flags) if (f !== 'hydrated') usage(2, `unknown flag ${JSON.stringify(f)} in ${a}`);
+      for (const f of flags) if (f !== 'hydrated' && f !== 'load') usage(2, `unknown flag ${JSON.stringify(f)} in ${a}`);
       try {
         new URL(url);
       } catch {
         usage(2, `bad URL in ${a}`);
       }
       if (targets.some((t) => t.name === name)) usage(2, `target ${name} given twice`);
-      targets.push({ name, url, hydrated: flags.includes('hydrated') });
+      targets.push({ name, url, hydrated: flags.includes('hydrated'), loadOnly: flags.includes('load') });
     }
   }
   if (!out) usage(2, '--out FILE is required');
@@ -104,7 +107,8 @@ function parseArgs(argv) {
 
 function usage(code, message) {
   if (message) console.error(`browser.mjs: ${message}`);
-  console.error('usage: node end2end/bench/browser.mjs --out results.json NAME=URL[,hydrated] [NAME=URL[,hydrated] ...]');
+  console.error('usage: node end2end/bench/browser.mjs --out results.json NAME=URL[,hydrated][,load] [NAME=URL[,hydrated][,load] ...]');
+  console.error('  ,load: the first load only (no clicks)');
   process.exit(code);
 }
 
@@ -292,7 +296,8 @@ async function measureTransfer(browser, target) {
     page.on('response', (r) => responses.push(r));
 
     await goto(page, target);
-    await checkTestIds(page, target);
+    // A load-only page is any page of the app: no likes to check.
+    if (!target.loadOnly) await checkTestIds(page, target);
     const settled = await waitQuiet(tracker);
 
     const kinds = ['html', 'js', 'wasm', 'css', 'other'];
@@ -503,15 +508,17 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KB`.padStart(9);
 function summarize(name, r) {
   const c = r.click;
   const q = r.requests_per_mutation;
-  const lines = [
-    `${name}  ${r.url}`,
-    `  click → updated page: median ${c.median_ms} ms, p90 ${c.p90_ms}, min ${c.min_ms}, max ${c.max_ms} (n=${c.samples.length})`,
-    `  requests per mutation: median ${q.median}, max ${q.max}; response bytes median ${q.bytes_median} (wire ${q.wire_bytes_median})` +
-      (q.first_click_requests?.length
-        ? `  [${q.first_click_requests.map((x) => `${x.method} ${x.path}`).join(', ')}]`
-        : ''),
-    `  first load (${r.transfer.total.count} responses)      raw      gzip    brotli      wire`,
-  ];
+  const lines = [`${name}  ${r.url}`];
+  if (c && q) {
+    lines.push(
+      `  click → updated page: median ${c.median_ms} ms, p90 ${c.p90_ms}, min ${c.min_ms}, max ${c.max_ms} (n=${c.samples.length})`,
+      `  requests per mutation: median ${q.median}, max ${q.max}; response bytes median ${q.bytes_median} (wire ${q.wire_bytes_median})` +
+        (q.first_click_requests?.length
+          ? `  [${q.first_click_requests.map((x) => `${x.method} ${x.path}`).join(', ')}]`
+          : ''),
+    );
+  }
+  lines.push(`  first load (${r.transfer.total.count} responses)      raw      gzip    brotli      wire`);
   for (const k of ['html', 'js', 'wasm', 'css', 'other', 'total']) {
     const t = r.transfer[k];
     if (t.count === 0 && k !== 'total') continue;
@@ -519,7 +526,7 @@ function summarize(name, r) {
       `    ${k.padEnd(6)} ×${String(t.count).padEnd(3)}        ${kb(t.raw)} ${kb(t.gzip)} ${kb(t.br)} ${kb(t.wire)}`,
     );
   }
-  if (q.unsettled_clicks) lines.push(`  warning: ${q.unsettled_clicks} clicks never went quiet within ${SETTLE_LIMIT_MS / 1000} s`);
+  if (q?.unsettled_clicks) lines.push(`  warning: ${q.unsettled_clicks} clicks never went quiet within ${SETTLE_LIMIT_MS / 1000} s`);
   if (!r.transfer.settled) lines.push(`  warning: the first load never went quiet within ${SETTLE_LIMIT_MS / 1000} s`);
   return lines.join('\n');
 }
@@ -544,7 +551,7 @@ async function main() {
   try {
     for (const target of targets) {
       const transfer = await measureTransfer(browser, target);
-      const clicks = await measureClicks(browser, target);
+      const clicks = target.loadOnly ? {} : await measureClicks(browser, target);
       results[target.name] = { url: target.url, hydrated: target.hydrated, chromium: chromiumVersion, ...clicks, transfer };
       console.log(summarize(target.name, results[target.name]) + '\n');
     }

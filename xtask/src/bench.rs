@@ -89,16 +89,26 @@ pub(crate) fn run() -> Result<()> {
         || {
             let tandem = start_tandem(&dir.join("browser-tandem"))?;
             let next_server = next.start(&dir.join("browser-next"))?;
+            // A post for `/posts/:id` (the first one of a fresh database).
+            let (status, body) = send(&tandem.url, &create_post_request())?;
+            if status != 200 {
+                return fail(format!("create_post for /posts/1 got {status}: {body}"));
+            }
             let out = dir.join("browser.json");
-            cmd("node")
+            let mut node = cmd("node")
                 .arg(root.join("end2end/bench/browser.mjs"))
                 .arg("--out")
                 .arg(&out)
                 .arg(format!("tandem={}/likes,hydrated", tandem.url))
                 .arg(format!("leptos={}/bench/leptos-likes,hydrated", tandem.url))
-                .arg(format!("next={}/likes", next_server.url))
-                .env("CHROMIUM_PATH", chromium_path())
-                .status_ok()?;
+                .arg(format!("next={}/likes", next_server.url));
+            for (route, path, in_next) in ROUTES {
+                node = node.arg(format!("tandem:{route}={}{path},hydrated,load", tandem.url));
+                if *in_next {
+                    node = node.arg(format!("next:{route}={}{path},load", next_server.url));
+                }
+            }
+            node.env("CHROMIUM_PATH", chromium_path()).status_ok()?;
             let text = std::fs::read_to_string(&out)?;
             serde_json::from_str::<Value>(&text)
                 .map_err(|e| Error(format!("{}: {e}", out.display())))
@@ -195,6 +205,23 @@ fn tandem_request() -> Request {
             ("x-tandem-page".into(), "/likes".into()),
         ],
         body: String::new(),
+    }
+}
+
+/// The routes whose first load is measured besides `/likes`: name, path,
+/// and whether the Next.js anchor has it.
+const ROUTES: &[(&str, &str, bool)] = &[
+    ("/posts", "/posts", true),
+    ("/posts/:id", "/posts/1", false),
+    ("/signup", "/signup", false),
+];
+
+/// `create_post` as Tandem's browser client sends it.
+fn create_post_request() -> Request {
+    Request {
+        path: "/api/create_post".into(),
+        body: "prev=null&title=A+post&content=For+the+first-load+figures".into(),
+        ..tandem_request()
     }
 }
 
@@ -845,6 +872,7 @@ impl Report {
             "first load `/likes`: on the wire, as each server sends it",
             [dash(), wire("tandem"), wire("leptos"), wire("next")],
         );
+        s.push_str(&self.routes_markdown());
         let mib = |k: u64| format!("{:.1} MiB", k as f64 / 1024.0);
         row(
             &mut s,
@@ -920,6 +948,31 @@ impl Report {
             ratio(tg, ng),
             tg <= 0.75 * ng,
         );
+        target(
+            &mut s,
+            "first load `/likes`, gzip",
+            "≤ 60 KiB",
+            kb(tg),
+            tg <= 60.0 * 1024.0,
+        );
+        let routes: Vec<(String, f64)> = std::iter::once(("/likes".to_string(), tg))
+            .chain(ROUTES.iter().map(|(route, _, _)| {
+                let g = self.transfer(&format!("tandem:{route}"), "total", "gzip");
+                (route.to_string(), g)
+            }))
+            .collect();
+        let (largest, largest_gzip) = routes
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .cloned()
+            .unwrap_or_default();
+        target(
+            &mut s,
+            "first load of every measured route, gzip",
+            "≤ 100 KiB",
+            format!("largest {largest}: {}", kb(largest_gzip)),
+            routes.iter().all(|(_, g)| *g <= 100.0 * 1024.0),
+        );
         let (tc, nc) = (
             self.b("tandem", "/click/median_ms"),
             self.b("next", "/click/median_ms"),
@@ -931,6 +984,38 @@ impl Report {
             format!("{tc:.1} ms vs {nc:.1} ms ({})", ratio(tc, nc)),
             tc <= nc,
         );
+        s
+    }
+
+    /// Rows for the first load of each route in [`ROUTES`]: Tandem, and the
+    /// Next.js anchor where it has the route.
+    fn routes_markdown(&self) -> String {
+        let mut s = String::new();
+        let cell = |sys: &str| {
+            let gzip = self.transfer(sys, "total", "gzip");
+            if gzip.is_nan() {
+                return "–".to_string();
+            }
+            format!(
+                "{} / {} / {} / wire {}",
+                kb(self.transfer(sys, "total", "raw")),
+                kb(gzip),
+                kb(self.transfer(sys, "total", "br")),
+                kb(self.transfer(sys, "total", "wire"))
+            )
+        };
+        for (route, _, in_next) in ROUTES {
+            let next = if *in_next {
+                cell(&format!("next:{route}"))
+            } else {
+                "–".to_string()
+            };
+            let _ = writeln!(
+                s,
+                "| first load `{route}`: total (raw / gzip / brotli / on the wire) | – | {} | – | {next} |",
+                cell(&format!("tandem:{route}")),
+            );
+        }
         s
     }
 

@@ -269,9 +269,9 @@ impl TandemServer {
         } else if path.starts_with(SERVER_FN_PREFIX) {
             UnknownFunction { path }.into_response()
         } else if is_form_post(&req) {
-            Box::pin(server.answer_form(req, next)).await
+            rendered(&path, Box::pin(server.answer_form(req, next))).await
         } else {
-            Box::pin(server.answer_page(req, next)).await
+            rendered(&path, Box::pin(server.answer_page(req, next))).await
         };
         server.headers.apply_nosniff(response.headers_mut());
         response
@@ -805,6 +805,26 @@ async fn caught<T>(call: impl std::future::Future<Output = T>) -> Result<T, Stri
         })
 }
 
+/// A page's answer, or `500` with an error id (logged with the panic's
+/// message) when rendering it panicked: a bug in a view must not drop the
+/// connection without an answer.
+async fn rendered(path: &str, page: impl std::future::Future<Output = Response>) -> Response {
+    match caught(page).await {
+        Ok(response) => response,
+        Err(panic) => {
+            let failure = unexpected(path, &format!("panicked while rendering: {panic}"));
+            let mut response = Response::new(Body::from(failure.body));
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            if let Some(content_type) = failure.content_type {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, content_type);
+            }
+            response
+        }
+    }
+}
+
 fn append_cookies(headers: &mut HeaderMap, record: &EffectsRecord) {
     for cookie in record.set_cookie_headers() {
         if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -887,6 +907,40 @@ mod tests {
                 server,
                 TandemServer::middleware,
             ))
+    }
+
+    #[tokio::test]
+    async fn a_page_whose_render_panics_is_a_500_with_an_error_id() {
+        let server = TandemServer::new(|| {}).with_guard(Guard::default().allow_host("site.test"));
+        let app = axum::Router::new()
+            .fallback(|| async {
+                if RUNS.load(Ordering::SeqCst) < usize::MAX {
+                    panic!("the view is broken");
+                }
+                "never"
+            })
+            .layer(axum::middleware::from_fn_with_state(
+                server,
+                TandemServer::middleware,
+            ));
+        let request = Request::builder()
+            .uri("/broken")
+            .header(header::HOST, "site.test")
+            .body(Body::empty())
+            .expect("request");
+        let response = app
+            .oneshot(request)
+            .await
+            .expect("an answer, not a dropped connection");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains("error id "),
+            "names the logged error id: {body}"
+        );
     }
 
     fn post_with(path: &str, content_type: &str, body: &'static str) -> Request {
