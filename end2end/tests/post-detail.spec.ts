@@ -153,6 +153,32 @@ test.describe('with JavaScript', () => {
     }
   });
 
+  // The first render of a post's page reads its comments while the server
+  // renders the post's <Suspense> again; hydration must take each query's
+  // data by function and arguments, never by the order resources were made.
+  test('a fresh post page hydrates without an error, every time, and its forms work', async ({
+    page,
+    request,
+  }) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && m.text().includes('panicked')) errors.push(m.text().split('\n')[0]);
+    });
+    for (let i = 0; i < 8; i++) {
+      const id = await createPost(request, uniqueTitle(`Fresh ${i}`));
+      await request.post('/api/add_comment', { form: { prev: 'null', post_id: String(id), body: `comment ${i}` } });
+      await gotoHydrated(page, `/posts/${id}`);
+      await expect(page.getByTestId('comment-body')).toHaveText([`comment ${i}`]);
+      expect(errors, `hydrating /posts/${id} (load ${i + 1})`).toEqual([]);
+      const seen = recordServerRequests(page);
+      await page.getByTestId('post-detail-like').click();
+      await expect(page.getByTestId('post-detail-likes')).toHaveText('Likes: 1');
+      expect(seen.map((r) => `${r.method()} ${new URL(r.url()).pathname}`)).toEqual(['POST /api/like_post']);
+    }
+    expect(errors).toEqual([]);
+  });
+
   // contract: "A post that does not exist answers HTTP 404, and the page shows `[data-testid=not-found]` with the text `Post not found`. Navigating to it in the browser shows the same."
   test('an unknown post answers 404 and shows "Post not found", also when navigated to', async ({ page }) => {
     const response = await page.goto('/posts/999999999');

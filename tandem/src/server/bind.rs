@@ -203,8 +203,28 @@ impl BindKey {
 /// let token = tandem::seal::<ArchiveItem, _>(&42).expect("inside a request");
 /// ```
 pub fn seal<S: ServerFn, T: Serialize>(value: &T) -> Result<Sealed, BindError> {
-    let key = leptos::prelude::use_context::<BindKey>().ok_or(BindError::NoKey)?;
+    let key = SCOPED_KEY
+        .try_with(BindKey::clone)
+        .ok()
+        .or_else(leptos::prelude::use_context::<BindKey>)
+        .ok_or(BindError::NoKey)?;
     key.seal_for(S::PATH, value)
+}
+
+tokio::task_local! {
+    /// The key of the query being read for a page (see [`with_key`]).
+    static SCOPED_KEY: BindKey;
+}
+
+/// Runs `read` (a query read while a page renders) with `key` as the key
+/// [`seal`] uses. The read may outlive the reactive owner that started it:
+/// when the server renders a `<Suspense>`'s children again, the earlier
+/// pass's owner is gone, and with it the context the key was found in.
+pub(crate) async fn with_key<F: std::future::Future>(key: Option<BindKey>, read: F) -> F::Output {
+    match key {
+        Some(key) => SCOPED_KEY.scope(key, read).await,
+        None => read.await,
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +232,29 @@ mod tests {
     use super::*;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
+
+    #[tandem::server(endpoint = "tandem_test_bind_probe")]
+    async fn probe() -> Result<(), leptos::prelude::ServerFnError> {
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_read_seals_with_the_key_it_started_with_even_without_an_owner() {
+        // No reactive owner, no context: no key.
+        assert!(matches!(seal::<Probe, _>(&1), Err(BindError::NoKey)));
+        let key = BindKey::generate();
+        let token = with_key(Some(key.clone()), async {
+            tokio::task::yield_now().await;
+            seal::<Probe, _>(&7i64)
+        })
+        .await
+        .expect("sealed with the scoped key");
+        assert_eq!(
+            key.open_for::<i64>(<Probe as ServerFn>::PATH, token.as_str())
+                .unwrap(),
+            7
+        );
+    }
 
     #[test]
     fn tampered_tokens_are_refused() {

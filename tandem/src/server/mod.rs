@@ -82,7 +82,7 @@ pub use serve::{serve, Serve};
 use crate::wire::{
     decode_queries, path_of, without_sensitive, Body as WireBody, Envelope, FormPost, FreshQuery,
     Named, Rendered, SubmittedAction, ACTION_FIELD, ENVELOPE_CONTENT_TYPE, FORM_KEY_FIELD,
-    PAGE_HEADER, QUERIES_HEADER, READS_SCRIPT_ID, TANDEM_HEADER,
+    PAGE_DATA_SCRIPT_ID, PAGE_HEADER, QUERIES_HEADER, TANDEM_HEADER,
 };
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -679,7 +679,7 @@ impl TandemServer {
         if is_html {
             self.headers
                 .apply(response.headers_mut(), nonce.as_ref(), host.as_deref());
-            response = with_reads(response, rendered, nonce);
+            response = with_page_data(response, rendered, nonce);
         }
         response
     }
@@ -695,22 +695,15 @@ struct Submitted {
     record: Option<EffectsRecord>,
 }
 
-/// The page with, after its end, the list of what each of its queries read
-/// (a JSON data block the browser reads; see [`Reads`](crate::wire::Reads)).
-/// It is written once the page's body is done, when every query has run.
-fn with_reads(response: Response, rendered: Rendered, nonce: Option<Nonce>) -> Response {
+/// The page with, after its end, its queries' data and what each one read
+/// (a JSON data block the browser reads; see
+/// [`PAGE_DATA_SCRIPT_ID`](crate::wire::PAGE_DATA_SCRIPT_ID)). It is
+/// written once the page's body is done, when every query has run.
+fn with_page_data(response: Response, rendered: Rendered, nonce: Option<Nonce>) -> Response {
     let (mut parts, body) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     let trailer = futures::stream::once(async move {
-        let named: Vec<Named> = rendered
-            .take()
-            .into_iter()
-            .map(|q| Named {
-                query: q.query,
-                reads: q.reads,
-            })
-            .collect();
-        let json = serde_json::to_string(&named).unwrap_or_else(|_| "[]".into());
+        let json = serde_json::to_string(&rendered.take()).unwrap_or_else(|_| "[]".into());
         // Nothing in the data can end the element.
         let json = json
             .replace('<', "\\u003c")
@@ -718,7 +711,7 @@ fn with_reads(response: Response, rendered: Rendered, nonce: Option<Nonce>) -> R
             .replace('&', "\\u0026");
         let nonce = nonce.map(|n| format!(" nonce=\"{n}\"")).unwrap_or_default();
         Ok::<_, axum::Error>(Bytes::from(format!(
-            "<script type=\"application/json\" id=\"{READS_SCRIPT_ID}\"{nonce}>{json}</script>"
+            "<script type=\"application/json\" id=\"{PAGE_DATA_SCRIPT_ID}\"{nonce}>{json}</script>"
         )))
     });
     let stream = body.into_data_stream().chain(trailer);

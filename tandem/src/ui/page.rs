@@ -93,6 +93,7 @@ pub(crate) fn note_call(issues: Option<Issues>, error_id: Option<String>) {
 mod browser {
     use crate::wire::{path_of, Effects, FreshQuery, MountedQuery, Named, Reads, MAX_QUERIES};
     use futures::future::LocalBoxFuture;
+    use std::any::Any;
     use std::cell::{Cell, RefCell};
     use std::collections::{BTreeMap, HashMap};
     use std::future::Future;
@@ -110,6 +111,19 @@ mod browser {
         pub(crate) apply: Rc<dyn Fn(u16, Vec<u8>)>,
         /// Reads it again from the browser.
         pub(crate) refetch: Rc<dyn Fn() -> LocalBoxFuture<'static, ()>>,
+        /// Its data for its arguments now, if loaded (a `QueryResult`).
+        pub(crate) current: Rc<dyn Fn() -> Option<Rc<dyn Any>>>,
+    }
+
+    /// What a query mounted while an action's answer lands takes instead
+    /// of reading (see [`landed`]).
+    #[derive(Clone)]
+    pub(crate) enum Landed {
+        /// The answer's fresh data for it.
+        Fresh(FreshQuery),
+        /// The data of a mounted query with the same arguments, which the
+        /// answer did not touch (a `QueryResult`).
+        Kept(Rc<dyn Any>),
     }
 
     impl Registered {
@@ -131,11 +145,43 @@ mod browser {
         static REDIRECTS: Cell<u64> = const { Cell::new(0) };
         /// What each query (path, args) read when its data was last read.
         static READS: RefCell<HashMap<Key, Reads>> = RefCell::new(HashMap::new());
-        static READS_LOADED: Cell<bool> = const { Cell::new(false) };
+        /// Whether the page's data block was read.
+        static PAGE_DATA_LOADED: Cell<bool> = const { Cell::new(false) };
+        /// The data the server rendered the page with, for hydration.
+        static PAGE_DATA: RefCell<HashMap<Key, FreshQuery>> = RefCell::new(HashMap::new());
         /// The next page's data, carried by a redirecting action's answer.
         static PREFETCHED: RefCell<HashMap<Key, FreshQuery>> = RefCell::new(HashMap::new());
         /// The query whose request is being made (see [`reading`]).
         static CURRENT: RefCell<Option<Key>> = const { RefCell::new(None) };
+        /// The data an action's answer brought, until the next task.
+        static LANDING: RefCell<HashMap<Key, Landed>> = RefCell::new(HashMap::new());
+    }
+
+    /// Keeps what an action's answer left valid (its fresh data, and the
+    /// data of the named queries it did not touch) until the next task:
+    /// the views the answer re-renders are built before it, and a query
+    /// they mount anew (a component rebuilt because its parent's data
+    /// changed) takes its data from here instead of a request of its own.
+    fn land(landed: Vec<(Key, Landed)>) {
+        LANDING.with(|l| {
+            let mut l = l.borrow_mut();
+            l.clear();
+            l.extend(landed);
+        });
+        leptos::prelude::set_timeout(
+            || LANDING.with(|l| l.borrow_mut().clear()),
+            std::time::Duration::ZERO,
+        );
+    }
+
+    /// The data the answer landing now left for the query `path` with
+    /// `args`, if any.
+    pub(crate) fn landed(path: &str, args: &str) -> Option<Landed> {
+        LANDING.with(|l| {
+            l.borrow()
+                .get(&(path.to_string(), args.to_string()))
+                .cloned()
+        })
     }
 
     pub(crate) fn register_query(registered: Registered) -> u64 {
@@ -152,26 +198,51 @@ mod browser {
         QUERIES.with(|q| q.borrow_mut().remove(&id));
     }
 
-    /// The server's list of what the page's queries read while it rendered.
-    fn load_rendered_reads() {
-        if READS_LOADED.with(|l| l.replace(true)) {
+    /// The server's data block (see
+    /// [`PAGE_DATA_SCRIPT_ID`](crate::wire::PAGE_DATA_SCRIPT_ID)): each
+    /// query's data, for hydration, and what it read, for the next action.
+    fn load_page_data() {
+        if PAGE_DATA_LOADED.with(|l| l.replace(true)) {
             return;
         }
         let text = web_sys::window()
             .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id(crate::wire::READS_SCRIPT_ID))
+            .and_then(|d| d.get_element_by_id(crate::wire::PAGE_DATA_SCRIPT_ID))
             .and_then(|e| e.text_content());
-        let Some(named) = text.and_then(|t| serde_json::from_str::<Vec<Named>>(&t).ok()) else {
+        let Some(rendered) = text.and_then(|t| serde_json::from_str::<Vec<FreshQuery>>(&t).ok())
+        else {
             return;
         };
         READS.with(|r| {
-            let mut reads = r.borrow_mut();
-            for n in named {
-                if let Some(read) = n.reads {
-                    reads.insert((n.query.path, n.query.args), read);
+            PAGE_DATA.with(|d| {
+                let (mut reads, mut data) = (r.borrow_mut(), d.borrow_mut());
+                for query in rendered {
+                    let key = (query.query.path.clone(), query.query.args.clone());
+                    if let Some(read) = query.reads.clone() {
+                        reads.insert(key.clone(), read);
+                    }
+                    data.insert(key, query);
                 }
-            }
+            })
         });
+    }
+
+    /// While the page hydrates: the data the server rendered the query
+    /// `path` with `args` with. Afterwards `None`: a query mounted later
+    /// (after a navigation back, say) reads fresh data.
+    pub(crate) fn rendered_data(path: &str, args: &str) -> Option<FreshQuery> {
+        let hydrating = leptos::prelude::Owner::current_shared_context()
+            .is_some_and(|context| context.during_hydration());
+        if !hydrating {
+            PAGE_DATA.with(|d| d.borrow_mut().clear());
+            return None;
+        }
+        load_page_data();
+        PAGE_DATA.with(|d| {
+            d.borrow()
+                .get(&(path.to_string(), args.to_string()))
+                .cloned()
+        })
     }
 
     /// Remembers what a query read.
@@ -186,7 +257,7 @@ mod browser {
     /// [`MAX_QUERIES`] (the rest are read again from the browser when
     /// needed).
     pub(crate) fn mounted() -> Vec<Named> {
-        load_rendered_reads();
+        load_page_data();
         let queries: Vec<MountedQuery> = QUERIES.with(|q| {
             let mut seen: Vec<MountedQuery> = Vec::new();
             for r in q.borrow().values() {
@@ -306,13 +377,30 @@ mod browser {
             }
             // The same page: stay, and show its fresh data below.
         }
-        if !effects.page_data_changed() && effects.redirect.is_none() {
-            return;
-        }
         // The server read again what the action touched among the queries
         // the request named; only those beyond what one request may name
         // are read again from here.
         let named: Vec<MountedQuery> = mounted().into_iter().map(|n| n.query).collect();
+        let mut landing: Vec<(Key, Landed)> = QUERIES.with(|q| {
+            q.borrow()
+                .values()
+                .filter_map(|r| {
+                    let query = r.query();
+                    let untouched =
+                        named.contains(&query) && !results.iter().any(|res| res.query == query);
+                    let data = untouched.then(|| (r.current)()).flatten()?;
+                    Some(((query.path, query.args), Landed::Kept(data)))
+                })
+                .collect()
+        });
+        landing.extend(results.iter().map(|res| {
+            let key = (res.query.path.clone(), res.query.args.clone());
+            (key, Landed::Fresh(res.clone()))
+        }));
+        land(landing);
+        if !effects.page_data_changed() && effects.redirect.is_none() {
+            return;
+        }
         let mut beyond = Vec::new();
         QUERIES.with(|q| {
             for r in q.borrow().values() {
@@ -330,8 +418,9 @@ mod browser {
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 pub(crate) use browser::{
-    current_path, current_query, mounted, reading, redirects, refetch_all, register_query,
-    remember_reads, set_navigate, take_prefetched, unregister_query, Registered,
+    current_path, current_query, landed, mounted, reading, redirects, refetch_all, register_query,
+    remember_reads, rendered_data, set_navigate, take_prefetched, unregister_query, Landed,
+    Registered,
 };
 
 /// Applies an action's response in the browser: navigates on a redirect to

@@ -11,6 +11,15 @@
 //! fresh values. The client puts them in place before the action's pending
 //! state ends: one request per mutation, client-only state kept.
 //!
+//! Hydration reads nothing again: the server writes each query's data at
+//! the end of the page, keyed by function and arguments, and the browser
+//! takes it from there, wherever the query is made (inside a
+//! `<Suspense>` that the server rendered more than once, too). A query
+//! mounted while an action's answer lands (a component rebuilt because
+//! its parent's data changed) takes the answer's data, or the data the
+//! same query with the same arguments had if the answer did not touch it,
+//! rather than sending a request of its own.
+//!
 //! Queries use the server function's default codecs (URL-encoded
 //! arguments, JSON output).
 //!
@@ -84,25 +93,26 @@ where
     let encoded = Memo::new(move |_| serde_qs::to_string(&args()).unwrap_or_default());
     // Each value is kept with the arguments it was read for, so that the
     // previous arguments' data is never shown once they changed.
-    let resource = Resource::new(
-        move || encoded.get(),
+    let resource = Resource::<_, ByKey>::new_with_options(
+        move || encoded.try_get().unwrap_or_default(),
         |encoded: String| async move {
             let value = read::<S>(encoded.clone()).await;
             (encoded, value)
         },
+        false,
     );
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     {
         use futures::FutureExt;
         let id = crate::ui::page::register_query(crate::ui::page::Registered {
             path: S::PATH,
-            args: std::rc::Rc::new(move || encoded.get_untracked()),
+            args: std::rc::Rc::new(move || encoded.try_get_untracked().unwrap_or_default()),
             apply: std::rc::Rc::new(move |status: u16, body: Vec<u8>| {
-                let args = encoded.get_untracked();
+                let args = encoded.try_get_untracked().unwrap_or_default();
                 resource.try_set(Some((args, decode::<S>(status, body))));
             }),
             refetch: std::rc::Rc::new(move || {
-                let args = encoded.get_untracked();
+                let args = encoded.try_get_untracked().unwrap_or_default();
                 let next = read::<S>(args.clone());
                 async move {
                     let value = next.await;
@@ -112,6 +122,12 @@ where
                     }
                 }
                 .boxed_local()
+            }),
+            current: std::rc::Rc::new(move || {
+                let args = encoded.try_get_untracked()?;
+                let (read_for, value) = resource.try_get_untracked()??;
+                (read_for == args)
+                    .then(|| std::rc::Rc::new(value) as std::rc::Rc<dyn std::any::Any>)
             }),
         });
         on_cleanup(move || crate::ui::page::unregister_query(id));
@@ -139,8 +155,35 @@ where
     S::Output: Send + Sync + 'static,
     S::Error: Send + Sync + 'static,
 {
-    resource: Resource<(String, QueryResult<S>)>,
+    resource: Resource<(String, QueryResult<S>), ByKey>,
     encoded: Memo<String>,
+}
+
+/// The codec of a query's resource: nothing travels by Leptos's resource
+/// ids. They are handed out in the order resources are created, and the
+/// server may render a `<Suspense>`'s children more than once (each pass
+/// creates its resources again), so a query created inside one would be
+/// hydrated with another pass's data. The page's data travels keyed by
+/// query and arguments instead (see [`PAGE_DATA_SCRIPT_ID`](crate::wire::PAGE_DATA_SCRIPT_ID)),
+/// and hydration reads it from there.
+struct ByKey;
+
+impl<T> leptos::server::codee::Encoder<T> for ByKey {
+    type Error = std::convert::Infallible;
+    type Encoded = String;
+
+    fn encode(_: &T) -> Result<String, Self::Error> {
+        Ok(String::new())
+    }
+}
+
+impl<T> leptos::server::codee::Decoder<T> for ByKey {
+    type Error = ();
+    type Encoded = str;
+
+    fn decode(_: &str) -> Result<T, ()> {
+        Err(())
+    }
 }
 
 impl<S: Query + 'static> Clone for QueryResource<S>
@@ -177,9 +220,12 @@ where
     /// let shown = move || total.get().and_then(Result::ok).unwrap_or_default();
     /// ```
     pub fn get(&self) -> Option<QueryResult<S>> {
-        let current = self.encoded.get();
+        // `None` too once the query is gone: a view being taken down may
+        // still run once after the data its parent read changed.
+        let current = self.encoded.try_get()?;
         self.resource
-            .get()
+            .try_get()
+            .flatten()
             .filter(|(args, _)| *args == current)
             .map(|(_, value)| value)
     }
@@ -194,9 +240,10 @@ where
     /// let now = total.get_untracked();
     /// ```
     pub fn get_untracked(&self) -> Option<QueryResult<S>> {
-        let current = self.encoded.get_untracked();
+        let current = self.encoded.try_get_untracked()?;
         self.resource
-            .get_untracked()
+            .try_get_untracked()
+            .flatten()
             .filter(|(args, _)| *args == current)
             .map(|(_, value)| value)
     }
@@ -216,7 +263,7 @@ where
     /// `Suspend` runs again when the new data lands).
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let current = self.encoded.get_untracked();
+            let current = self.encoded.try_get_untracked().unwrap_or_default();
             let (args, value) = self.resource.await;
             if args != current {
                 std::future::pending::<()>().await;
@@ -247,7 +294,10 @@ where
     {
         let rendered = use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<crate::wire::Rendered>().cloned());
-        let (value, reads) = crate::wire::tracking_reads(input.run_body()).await;
+        // The read may outlive this render pass's owner: keep the key.
+        let key = use_context::<crate::server::bind::BindKey>();
+        let (value, reads) =
+            crate::wire::tracking_reads(crate::server::bind::with_key(key, input.run_body())).await;
         if let Some(rendered) = rendered {
             let (status, body) = match &value {
                 Ok(output) => (200, serde_json::to_vec(output).unwrap_or_default()),
@@ -274,6 +324,22 @@ where
                     crate::ui::page::remember_reads(&carried.query, reads);
                 }
                 return decode::<S>(carried.status, carried.body.into_bytes());
+            }
+            // Hydrating: the data the server rendered the page with.
+            if let Some(rendered) = crate::ui::page::rendered_data(S::PATH, &encoded) {
+                return decode::<S>(rendered.status, rendered.body.into_bytes());
+            }
+            // Mounted while an action's answer lands: what it left valid.
+            match crate::ui::page::landed(S::PATH, &encoded) {
+                Some(crate::ui::page::Landed::Fresh(fresh)) => {
+                    return decode::<S>(fresh.status, fresh.body.into_bytes())
+                }
+                Some(crate::ui::page::Landed::Kept(kept)) => {
+                    if let Some(value) = kept.downcast_ref::<QueryResult<S>>() {
+                        return value.clone();
+                    }
+                }
+                None => {}
             }
             crate::ui::page::reading(S::PATH, &encoded, input.run_on_client()).await
         }

@@ -33,7 +33,6 @@ mod issues;
 mod prev;
 mod queries;
 mod reads;
-#[cfg(feature = "ssr")]
 mod rendered;
 
 pub use bound::{Bound, Sealed};
@@ -52,13 +51,12 @@ pub use queries::{
     decode_queries, MountedQuery, Named, QueriesError, MAX_QUERIES, MAX_QUERIES_BYTES, PAGE_HEADER,
     QUERIES_HEADER,
 };
-pub use reads::{
-    is_pattern, path_matches, path_tags, Reads, LAYOUT_TAG, PATH_TAG, READS_SCRIPT_ID,
-};
+pub use reads::{is_pattern, path_matches, path_tags, Reads, LAYOUT_TAG, PATH_TAG};
 #[cfg(feature = "ssr")]
 pub(crate) use reads::{record as record_reads, tracking as tracking_reads};
 #[cfg(feature = "ssr")]
 pub(crate) use rendered::Rendered;
+pub use rendered::PAGE_DATA_SCRIPT_ID;
 
 /// The path of a URL or path, without its query and fragment.
 #[cfg_attr(

@@ -10,11 +10,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The id of the data block at the end of a page in which the server lists
-/// what each of the page's queries read while it rendered (a JSON list of
-/// [`Named`](super::queries::Named)).
-pub const READS_SCRIPT_ID: &str = "tandem-reads";
-
 /// Prefix of the implicit tag naming a page that read an entry.
 pub const PATH_TAG: &str = "_path:";
 
