@@ -115,14 +115,14 @@ mod browser {
         pub(crate) current: Rc<dyn Fn() -> Option<Rc<dyn Any>>>,
     }
 
-    /// What a query mounted while an action's answer lands takes instead
-    /// of reading (see [`landed`]).
+    /// What a query being mounted takes instead of reading (see
+    /// [`carried`]).
     #[derive(Clone)]
-    pub(crate) enum Landed {
-        /// The answer's fresh data for it.
+    pub(crate) enum Carried {
+        /// Its data as the server sent it (status and body).
         Fresh(FreshQuery),
-        /// The data of a mounted query with the same arguments, which the
-        /// answer did not touch (a `QueryResult`).
+        /// The data of a mounted query with the same arguments, which an
+        /// action's answer did not touch (a `QueryResult`).
         Kept(Rc<dyn Any>),
     }
 
@@ -154,7 +154,7 @@ mod browser {
         /// The query whose request is being made (see [`reading`]).
         static CURRENT: RefCell<Option<Key>> = const { RefCell::new(None) };
         /// The data an action's answer brought, until the next task.
-        static LANDING: RefCell<HashMap<Key, Landed>> = RefCell::new(HashMap::new());
+        static LANDING: RefCell<HashMap<Key, Carried>> = RefCell::new(HashMap::new());
     }
 
     /// Keeps what an action's answer left valid (its fresh data, and the
@@ -162,7 +162,7 @@ mod browser {
     /// the views the answer re-renders are built before it, and a query
     /// they mount anew (a component rebuilt because its parent's data
     /// changed) takes its data from here instead of a request of its own.
-    fn land(landed: Vec<(Key, Landed)>) {
+    fn land(landed: Vec<(Key, Carried)>) {
         LANDING.with(|l| {
             let mut l = l.borrow_mut();
             l.clear();
@@ -174,14 +174,22 @@ mod browser {
         );
     }
 
-    /// The data the answer landing now left for the query `path` with
-    /// `args`, if any.
-    pub(crate) fn landed(path: &str, args: &str) -> Option<Landed> {
-        LANDING.with(|l| {
-            l.borrow()
-                .get(&(path.to_string(), args.to_string()))
-                .cloned()
-        })
+    /// The data the page already has for the query `path` with `args`,
+    /// if any: what the last redirect's answer carried (taken: used once),
+    /// the page's own data while it hydrates, or what an action's answer
+    /// landing now left valid.
+    pub(crate) fn carried(path: &str, args: &str) -> Option<Carried> {
+        let key = (path.to_string(), args.to_string());
+        if let Some(prefetched) = PREFETCHED.with(|p| p.borrow_mut().remove(&key)) {
+            if let Some(reads) = prefetched.reads.clone() {
+                remember_reads(&prefetched.query, reads);
+            }
+            return Some(Carried::Fresh(prefetched));
+        }
+        if let Some(rendered) = rendered_data(&key) {
+            return Some(Carried::Fresh(rendered));
+        }
+        LANDING.with(|l| l.borrow().get(&key).cloned())
     }
 
     pub(crate) fn register_query(registered: Registered) -> u64 {
@@ -228,9 +236,9 @@ mod browser {
     }
 
     /// While the page hydrates: the data the server rendered the query
-    /// `path` with `args` with. Afterwards `None`: a query mounted later
+    /// `key` names with. Afterwards `None`: a query mounted later
     /// (after a navigation back, say) reads fresh data.
-    pub(crate) fn rendered_data(path: &str, args: &str) -> Option<FreshQuery> {
+    fn rendered_data(key: &Key) -> Option<FreshQuery> {
         let hydrating = leptos::prelude::Owner::current_shared_context()
             .is_some_and(|context| context.during_hydration());
         if !hydrating {
@@ -238,11 +246,7 @@ mod browser {
             return None;
         }
         load_page_data();
-        PAGE_DATA.with(|d| {
-            d.borrow()
-                .get(&(path.to_string(), args.to_string()))
-                .cloned()
-        })
+        PAGE_DATA.with(|d| d.borrow().get(key).cloned())
     }
 
     /// Remembers what a query read.
@@ -302,12 +306,6 @@ mod browser {
         let all: Vec<_> =
             QUERIES.with(|q| q.borrow().values().map(|r| r.refetch.clone()).collect());
         futures::future::join_all(all.iter().map(|f| f())).await;
-    }
-
-    /// The result the last redirect carried for this query, if any (taken:
-    /// it is used once).
-    pub(crate) fn take_prefetched(path: &str, args: &str) -> Option<FreshQuery> {
-        PREFETCHED.with(|p| p.borrow_mut().remove(&(path.to_string(), args.to_string())))
     }
 
     /// Runs `call` (a request for the query `path` with `args`) so that the
@@ -381,7 +379,7 @@ mod browser {
         // the request named; only those beyond what one request may name
         // are read again from here.
         let named: Vec<MountedQuery> = mounted().into_iter().map(|n| n.query).collect();
-        let mut landing: Vec<(Key, Landed)> = QUERIES.with(|q| {
+        let mut landing: Vec<(Key, Carried)> = QUERIES.with(|q| {
             q.borrow()
                 .values()
                 .filter_map(|r| {
@@ -389,13 +387,13 @@ mod browser {
                     let untouched =
                         named.contains(&query) && !results.iter().any(|res| res.query == query);
                     let data = untouched.then(|| (r.current)()).flatten()?;
-                    Some(((query.path, query.args), Landed::Kept(data)))
+                    Some(((query.path, query.args), Carried::Kept(data)))
                 })
                 .collect()
         });
         landing.extend(results.iter().map(|res| {
             let key = (res.query.path.clone(), res.query.args.clone());
-            (key, Landed::Fresh(res.clone()))
+            (key, Carried::Fresh(res.clone()))
         }));
         land(landing);
         if !effects.page_data_changed() && effects.redirect.is_none() {
@@ -418,9 +416,8 @@ mod browser {
 
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 pub(crate) use browser::{
-    current_path, current_query, landed, mounted, reading, redirects, refetch_all, register_query,
-    remember_reads, rendered_data, set_navigate, take_prefetched, unregister_query, Landed,
-    Registered,
+    carried, current_path, current_query, mounted, reading, redirects, refetch_all, register_query,
+    remember_reads, set_navigate, unregister_query, Carried, Registered,
 };
 
 /// Applies an action's response in the browser: navigates on a redirect to

@@ -319,22 +319,13 @@ where
     {
         #[cfg(any(feature = "hydrate", feature = "csr"))]
         {
-            if let Some(carried) = crate::ui::page::take_prefetched(S::PATH, &encoded) {
-                if let Some(reads) = carried.reads.clone() {
-                    crate::ui::page::remember_reads(&carried.query, reads);
-                }
-                return decode::<S>(carried.status, carried.body.into_bytes());
-            }
-            // Hydrating: the data the server rendered the page with.
-            if let Some(rendered) = crate::ui::page::rendered_data(S::PATH, &encoded) {
-                return decode::<S>(rendered.status, rendered.body.into_bytes());
-            }
-            // Mounted while an action's answer lands: what it left valid.
-            match crate::ui::page::landed(S::PATH, &encoded) {
-                Some(crate::ui::page::Landed::Fresh(fresh)) => {
+            // Data the page already has for it: a redirect's answer, the
+            // page's own while it hydrates, an action's answer landing now.
+            match crate::ui::page::carried(S::PATH, &encoded) {
+                Some(crate::ui::page::Carried::Fresh(fresh)) => {
                     return decode::<S>(fresh.status, fresh.body.into_bytes())
                 }
-                Some(crate::ui::page::Landed::Kept(kept)) => {
+                Some(crate::ui::page::Carried::Kept(kept)) => {
                     if let Some(value) = kept.downcast_ref::<QueryResult<S>>() {
                         return value.clone();
                     }
