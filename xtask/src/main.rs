@@ -10,10 +10,13 @@
 //! - `cargo xtask devloop`: only the dev-loop test.
 //! - `cargo xtask bench`: Tandem beside raw axum, plain Leptos and Next.js;
 //!   one table, written to `results/bench.{md,svg,json}`.
+//! - `cargo xtask size [n] [crate]`: what the release wasm is made of: the n
+//!   largest crates, or one crate's n largest functions.
 //! - `cargo xtask fuzz [seconds]`: the decoders under libFuzzer (nightly).
 
 mod bench;
 mod build;
+mod composition;
 mod devloop;
 mod fuzz;
 mod layout;
@@ -36,6 +39,9 @@ commands:
                         edited, the page served and reloaded (prints the edit-to-page time)
   bench                 measure Tandem, raw axum, plain Leptos and Next.js side by side
                         (table printed, and written to results/bench.md, .svg, .json)
+  size [n] [crate]      what the release wasm is made of: its n (default 15) largest crates,
+                        data segments and the rest, or the n largest functions of one crate
+                        (after `cargo xtask build`)
   layout                check tandem/src's import rule (the server side never imports the UI
                         side, the wire neither) and that no crate has an import circle
   fuzz [seconds]        fuzz the envelope, form and multipart decoders, each for [seconds] (default 60; nightly)
@@ -63,6 +69,14 @@ fn main() -> ExitCode {
         Some("devloop") => devloop::run(),
         Some("layout") => layout::run(),
         Some("bench") => bench::run(),
+        Some("size") => match args.get(1).map(|s| s.parse::<usize>()) {
+            None => composition::run(15, None),
+            Some(Ok(n)) => composition::run(n, args.get(2).map(String::as_str)),
+            Some(Err(_)) => {
+                eprintln!("size takes a number of crates to list\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()) {
             None => fuzz::run(60),
             Some(Ok(seconds)) => fuzz::run(seconds),

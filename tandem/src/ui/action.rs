@@ -82,14 +82,119 @@ pub enum ActionFailure {
 /// ```
 pub struct Action<I: 'static, O: 'static> {
     run: StoredValue<BoxedRun<I, O>>,
+    value: RwSignal<Option<O>>,
+    calls: Calls,
+}
+
+/// What the call lands with: sets the action's value (the only part of a
+/// dispatch that depends on its types).
+type Landing = Box<dyn FnOnce() + Send>;
+
+/// A call, from its turn to its landing.
+type Running = Pin<Box<dyn Future<Output = Landing> + Send>>;
+
+/// The part of an [`Action`] that does not depend on its input and output
+/// types: its queue, time limit, pending count and the calls running. One
+/// copy of the dispatch machinery serves every action (it was compiled once
+/// per server function before, a tenth of Tandem's wasm).
+#[derive(Clone, Copy)]
+struct Calls {
     queue: StoredValue<Option<DispatchQueue>>,
     timeout: StoredValue<Duration>,
-    value: RwSignal<Option<O>>,
     failure: RwSignal<Option<ActionFailure>>,
     in_flight: RwSignal<usize>,
     version: RwSignal<usize>,
     dispatched: StoredValue<usize>,
     running: StoredValue<Vec<(usize, AbortHandle)>>,
+}
+
+impl Calls {
+    fn new(queue: Option<DispatchQueue>) -> Self {
+        Self {
+            queue: StoredValue::new(queue),
+            timeout: StoredValue::new(DEFAULT_TIMEOUT),
+            failure: RwSignal::new(None),
+            in_flight: RwSignal::new(0),
+            version: RwSignal::new(0),
+            dispatched: StoredValue::new(0),
+            running: StoredValue::new(Vec::new()),
+        }
+    }
+
+    /// Runs `call` when its turn comes, within the time limit, and lands
+    /// it if it is still the newest.
+    fn dispatch(self, call: Running) {
+        let Some(queue) = self.queue.try_get_value() else {
+            return; // the owning component is gone
+        };
+        let timeout = self.timeout.get_value();
+        let ticket = self.dispatched.get_value() + 1;
+        self.dispatched.set_value(ticket);
+        self.in_flight.update(|n| *n += 1);
+        let (abort, registration) = AbortHandle::new_pair();
+        self.running.update_value(|r| r.push((ticket, abort)));
+        let Calls {
+            failure,
+            in_flight,
+            version,
+            dispatched,
+            running,
+            ..
+        } = self;
+        // Waiting for the turn is part of the call: an abort stops a queued
+        // call before it sends anything. The time limit starts with the turn
+        // (and so does the call: `call` is first polled then).
+        let wait_and_run = async move {
+            let turn = match queue.as_ref() {
+                Some(queue) => Some(queue.turn().await),
+                None => None,
+            };
+            let redirects = crate::ui::page::redirects();
+            match futures::future::select(call, Box::pin(sleep(timeout))).await {
+                Either::Left((landing, _)) => Ok((landing, turn, redirects)),
+                // Dropping the call aborts its request and frees the turn.
+                Either::Right(((), _)) => Err(ActionFailure::TimedOut(timeout)),
+            }
+        };
+        let call = Abortable::new(wait_and_run, registration);
+        leptos::task::spawn(async move {
+            let outcome = match call.await {
+                Ok(Ok((landing, turn, redirects))) => {
+                    // Queued results arrive in dispatch order, so each one is
+                    // the newest; overlapping ones only count if nothing newer
+                    // was sent.
+                    let newest = turn.is_some() || dispatched.try_get_value() == Some(ticket);
+                    // A call that ended in a redirect has no result to show
+                    // (as a Next.js action that throws `redirect()`).
+                    let redirected = crate::ui::page::redirects() != redirects;
+                    if newest && !redirected {
+                        landing();
+                        failure.try_set(None);
+                        version.try_update(|n| *n += 1);
+                    }
+                    drop(turn);
+                    None
+                }
+                Ok(Err(timed_out)) => Some(timed_out),
+                Err(_aborted) => Some(ActionFailure::Aborted),
+            };
+            if let Some(why) = outcome {
+                failure.try_set(Some(why));
+            }
+            running.try_update_value(|r| r.retain(|(t, _)| *t != ticket));
+            in_flight.try_update(|n| *n = n.saturating_sub(1));
+        });
+    }
+
+    fn abort(self) {
+        self.running
+            .try_update_value(|running| {
+                for (_, handle) in running.iter() {
+                    handle.abort();
+                }
+            })
+            .unwrap_or_default();
+    }
 }
 
 impl<I: 'static, O: 'static> Clone for Action<I, O> {
@@ -159,14 +264,8 @@ where
         let run: BoxedRun<I, O> = Arc::new(move |input: &I| Box::pin(f(input)));
         Self {
             run: StoredValue::new(run),
-            queue: StoredValue::new(queue),
-            timeout: StoredValue::new(DEFAULT_TIMEOUT),
             value: RwSignal::new(None),
-            failure: RwSignal::new(None),
-            in_flight: RwSignal::new(0),
-            version: RwSignal::new(0),
-            dispatched: StoredValue::new(0),
-            running: StoredValue::new(Vec::new()),
+            calls: Calls::new(queue),
         }
     }
 
@@ -179,7 +278,7 @@ where
     ///     .with_timeout(std::time::Duration::from_secs(5));
     /// ```
     pub fn with_timeout(self, timeout: Duration) -> Self {
-        self.timeout.set_value(timeout);
+        self.calls.timeout.set_value(timeout);
         self
     }
 
@@ -195,64 +294,13 @@ where
         let Some(run) = self.run.try_get_value() else {
             return; // the owning component is gone
         };
-        let queue = self.queue.get_value();
-        let timeout = self.timeout.get_value();
-        let ticket = self.dispatched.get_value() + 1;
-        self.dispatched.set_value(ticket);
-        self.in_flight.update(|n| *n += 1);
-        let (abort, registration) = AbortHandle::new_pair();
-        self.running.update_value(|r| r.push((ticket, abort)));
-        let Action {
-            value,
-            failure,
-            in_flight,
-            version,
-            dispatched,
-            running,
-            ..
-        } = *self;
-        // Waiting for the turn is part of the call: an abort stops a queued
-        // call before it sends anything. The time limit starts with the turn.
-        let wait_and_run = async move {
-            let turn = match queue.as_ref() {
-                Some(queue) => Some(queue.turn().await),
-                None => None,
-            };
-            let redirects = crate::ui::page::redirects();
-            match futures::future::select(run(&input), Box::pin(sleep(timeout))).await {
-                Either::Left((output, _)) => Ok((output, turn, redirects)),
-                // Dropping the call aborts its request and frees the turn.
-                Either::Right(((), _)) => Err(ActionFailure::TimedOut(timeout)),
-            }
-        };
-        let call = Abortable::new(wait_and_run, registration);
-        leptos::task::spawn(async move {
-            let outcome = match call.await {
-                Ok(Ok((output, turn, redirects))) => {
-                    // Queued results arrive in dispatch order, so each one is
-                    // the newest; overlapping ones only count if nothing newer
-                    // was sent.
-                    let newest = turn.is_some() || dispatched.try_get_value() == Some(ticket);
-                    // A call that ended in a redirect has no result to show
-                    // (as a Next.js action that throws `redirect()`).
-                    let redirected = crate::ui::page::redirects() != redirects;
-                    if newest && !redirected {
-                        value.try_set(Some(output));
-                        failure.try_set(None);
-                        version.try_update(|n| *n += 1);
-                    }
-                    drop(turn);
-                    None
-                }
-                Ok(Err(timed_out)) => Some(timed_out),
-                Err(_aborted) => Some(ActionFailure::Aborted),
-            };
-            if let Some(why) = outcome {
-                failure.try_set(Some(why));
-            }
-            running.try_update_value(|r| r.retain(|(t, _)| *t != ticket));
-            in_flight.try_update(|n| *n = n.saturating_sub(1));
-        });
+        let value = self.value;
+        self.calls.dispatch(Box::pin(async move {
+            let output = run(&input).await;
+            Box::new(move || {
+                value.try_set(Some(output));
+            }) as Landing
+        }));
     }
 
     /// Stops every call of this action that is queued or running: each one
@@ -265,13 +313,7 @@ where
     /// save.abort();
     /// ```
     pub fn abort(&self) {
-        self.running
-            .try_update_value(|running| {
-                for (_, handle) in running.iter() {
-                    handle.abort();
-                }
-            })
-            .unwrap_or_default();
+        self.calls.abort();
     }
 }
 
@@ -299,7 +341,7 @@ where
     /// let failed = move || a.failure().get().map(|f| f.to_string());
     /// ```
     pub fn failure(&self) -> ReadSignal<Option<ActionFailure>> {
-        self.failure.read_only()
+        self.calls.failure.read_only()
     }
 
     /// Whether a dispatch of this action is queued or running.
@@ -310,7 +352,7 @@ where
     /// assert!(!a.pending().get_untracked());
     /// ```
     pub fn pending(&self) -> Signal<bool> {
-        let in_flight = self.in_flight;
+        let in_flight = self.calls.in_flight;
         Signal::derive(move || in_flight.get() > 0)
     }
 
@@ -322,7 +364,7 @@ where
     /// assert_eq!(a.version().get_untracked(), 0);
     /// ```
     pub fn version(&self) -> ReadSignal<usize> {
-        self.version.read_only()
+        self.calls.version.read_only()
     }
 }
 
