@@ -5,10 +5,57 @@ pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+#[cfg(not(feature = "csr"))]
+use leptos_router::lazy_route;
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, LazyRoute, SsrMode,
 };
+
+/// A page whose code is its own wasm chunk (`cargo leptos build --split`),
+/// fetched when the route is first visited, or before hydration when the
+/// page is the first one loaded. `/likes` stays in the main module: a page
+/// with one button downloads the framework and its own view, not every
+/// page's. In the client-only (Trunk) build, which does not split, the
+/// page is compiled in as any other.
+macro_rules! lazy_page {
+    ($name:ident, $page:path) => {
+        #[doc = concat!("The route of [`", stringify!($page), "`], loaded lazily.")]
+        pub struct $name;
+
+        #[cfg(not(feature = "csr"))]
+        #[lazy_route]
+        impl LazyRoute for $name {
+            fn data() -> Self {
+                $name
+            }
+            fn view(_this: Self) -> AnyView {
+                view! { <Bounded>{$page()}</Bounded> }.into_any()
+            }
+        }
+
+        #[cfg(feature = "csr")]
+        impl LazyRoute for $name {
+            fn data() -> Self {
+                $name
+            }
+            async fn view(_this: Self) -> AnyView {
+                view! { <Bounded>{$page()}</Bounded> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(HomeRoute, pages::home::HomePage);
+lazy_page!(PostsRoute, pages::posts::PostsPage);
+lazy_page!(NewPostRoute, pages::posts_new::NewPostPage);
+lazy_page!(PostRoute, pages::post::PostPage);
+lazy_page!(ViewsRoute, pages::views::ViewsPage);
+lazy_page!(CookiesRoute, pages::cookies::CookiesPage);
+lazy_page!(RefreshRoute, pages::refresh::RefreshPage);
+lazy_page!(TagsRoute, pages::tags::TagsPage);
+lazy_page!(SignupRoute, pages::signup::SignupPage);
+lazy_page!(ErrorsRoute, pages::errors::ErrorsPage);
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -75,22 +122,35 @@ fn Main() -> impl IntoView {
             // Async: every resource resolves before the HTML is sent, so
             // the page is whole without JavaScript.
             <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
-                <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
-                <Route path=path!("/posts") view=pages::posts::PostsPage ssr=SsrMode::Async/>
-                <Route path=path!("/posts/new") view=pages::posts_new::NewPostPage ssr=SsrMode::Async/>
-                <Route path=path!("/posts/:id") view=pages::post::PostPage ssr=SsrMode::Async/>
+                <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/posts") view={Lazy::<PostsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/posts/new") view={Lazy::<NewPostRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/posts/:id") view={Lazy::<PostRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/likes") view=pages::likes::LikesPage ssr=SsrMode::Async/>
-                <Route path=path!("/views") view=pages::views::ViewsPage ssr=SsrMode::Async/>
-                <Route path=path!("/cookies") view=pages::cookies::CookiesPage ssr=SsrMode::Async/>
-                <Route path=path!("/refresh") view=pages::refresh::RefreshPage ssr=SsrMode::Async/>
-                <Route path=path!("/tags") view=pages::tags::TagsPage ssr=SsrMode::Async/>
-                <Route path=path!("/signup") view=pages::signup::SignupPage ssr=SsrMode::Async/>
-                <Route path=path!("/errors") view=pages::errors::ErrorsPage ssr=SsrMode::Async/>
+                <Route path=path!("/views") view={Lazy::<ViewsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/cookies") view={Lazy::<CookiesRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/refresh") view={Lazy::<RefreshRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/tags") view={Lazy::<TagsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view={Lazy::<SignupRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/errors") view={Lazy::<ErrorsRoute>::new()} ssr=SsrMode::Async/>
                 // The benchmark's plain-Leptos `/likes`.
                 <Route path=path!("/bench/leptos-likes") view=pages::plain_likes::PlainLikesPage ssr=SsrMode::Async/>
             </Routes>
             </ErrorBoundary>
         </main>
+    }
+}
+
+/// An error boundary of its own around a lazy route's page: the page is
+/// built after its chunk arrives, outside the render pass of `Main`'s
+/// boundary, and its errors would reach no boundary.
+#[component]
+fn Bounded(children: Children) -> impl IntoView {
+    let pathname = leptos_router::hooks::use_location().pathname;
+    view! {
+        <ErrorBoundary fallback=move |errors| view! { <Failure errors pathname/> }>
+            {children()}
+        </ErrorBoundary>
     }
 }
 

@@ -96,7 +96,7 @@ pub(crate) fn run() -> Result<()> {
         || {
             let port = free_port()?;
             let out = cmd("cargo")
-                .args(["leptos", "end-to-end"])
+                .args(["leptos", "end-to-end", crate::build::SPLIT])
                 .current_dir(&ws)
                 .env_remove("CARGO_INCREMENTAL")
                 .env("CARGO_TARGET_DIR", base.join("target"))

@@ -31,7 +31,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   setup [dev|test|bench|all]
                         install the tools the command needs (default: all)
-  dev                   install what is missing, then `cargo leptos watch --hot-reload`
+  dev                   install what is missing, then `cargo leptos watch --hot-reload --split`
   build                 build the release site into target/site and target/release/server
   test                  install what is missing, run every test (Rust, browser, Trunk build,
                         the dev loop)
@@ -109,12 +109,13 @@ fn main() -> ExitCode {
 /// What `cargo xtask dev` runs (and the dev-loop test runs the same):
 /// `--hot-reload` patches an edited view into the open page at once,
 /// while the server is rebuilt; the page then reloads by itself.
-pub(crate) const DEV_COMMAND: [&str; 3] = ["leptos", "watch", "--hot-reload"];
+/// `--split`: the lazy routes' wasm chunks (see `build::SPLIT`).
+pub(crate) const DEV_COMMAND: [&str; 4] = ["leptos", "watch", "--hot-reload", build::SPLIT];
 
 fn dev() -> util::Result<()> {
     setup::run(setup::Purpose::Dev)?;
     util::step(
-        "cargo leptos watch --hot-reload (Ctrl-C to stop; the app is on http://127.0.0.1:3000)",
+        "cargo leptos watch --hot-reload --split (Ctrl-C to stop; the app is on http://127.0.0.1:3000)",
     );
     util::cmd("cargo")
         .args(DEV_COMMAND)
