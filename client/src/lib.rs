@@ -3,6 +3,8 @@
 //! - `hydrate` feature: `hydrate()`, called by the script leptos_axum puts in
 //!   the server-rendered page (built by cargo-leptos or `cargo xtask`).
 //! - `csr` feature: `mount()`, run on load of the Trunk SPA build.
+// `hydrate_lazy`'s future over the app's route tuple (lazy routes) is
+// deeper than rustc's default query depth allows.
 #![recursion_limit = "256"]
 
 #[cfg(feature = "hydrate")]
