@@ -892,6 +892,26 @@ mod tests {
         Ok(1)
     }
 
+    /// What a function reaches through Leptos's context: the request's
+    /// parts, the response options, the app's own context.
+    #[tandem::server(endpoint = "tandem_test_context")]
+    pub(crate) async fn tandem_test_context() -> Result<String, ServerFnError> {
+        let parts = use_context::<http::request::Parts>()
+            .ok_or_else(|| ServerFnError::new("no request parts"))?;
+        let app = use_context::<AppValue>().ok_or_else(|| ServerFnError::new("no app context"))?;
+        let options = use_context::<leptos_axum::ResponseOptions>()
+            .ok_or_else(|| ServerFnError::new("no response options"))?;
+        options.set_status(StatusCode::ACCEPTED);
+        options.insert_header(
+            http::HeaderName::from_static("x-set-by-function"),
+            HeaderValue::from_static("yes"),
+        );
+        Ok(format!("{} {}", parts.uri.path(), app.0))
+    }
+
+    #[derive(Clone)]
+    struct AppValue(&'static str);
+
     fn app() -> axum::Router {
         let server = TandemServer::new(|| {}).with_guard(Guard::default().allow_host("site.test"));
         axum::Router::new()
@@ -977,6 +997,31 @@ mod tests {
         assert_eq!(got.as_u16(), status, "{body}");
         assert_eq!(RUNS.load(Ordering::SeqCst), before, "nothing ran: {body}");
         body
+    }
+
+    #[tokio::test]
+    async fn a_function_gets_the_request_the_apps_context_and_sets_its_answer() {
+        let server = TandemServer::new(|| provide_context(AppValue("app")))
+            .with_guard(Guard::default().allow_host("site.test"));
+        let app = axum::Router::new()
+            .fallback_service(axum::Router::new())
+            .layer(axum::middleware::from_fn_with_state(
+                server,
+                TandemServer::middleware,
+            ));
+        let response = app
+            .oneshot(post("/api/tandem_test_context"))
+            .await
+            .expect("call");
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        assert_eq!(
+            response.headers().get("x-set-by-function"),
+            Some(&HeaderValue::from_static("yes"))
+        );
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        assert_eq!(&body[..], br#""/api/tandem_test_context app""#);
     }
 
     #[tokio::test]

@@ -441,7 +441,9 @@ impl Pipeline {
                 timeout,
             } => bounded(body, limit, timeout, stopped.clone()),
         };
-        let run = self.run(request(body), record.clone(), call.page, scope.clone());
+        // Boxed where it is made: inline, this future (kilobytes) would be
+        // copied each time it is wrapped and moved.
+        let run = Box::pin(self.run(request(body), record.clone(), call.page, scope.clone()));
         let is_query = declared.is_some_and(|d| d.kind() == Kind::Query);
         let (response, reads) = if is_query {
             let (response, reads) = crate::wire::tracking_reads(run)
@@ -494,6 +496,14 @@ impl Pipeline {
 
     /// Runs the server function `req` names, with `record`, the cache, the
     /// page's path and the app's context provided, in `scope`.
+    ///
+    /// What `leptos_axum::handle_server_fns_with_context` does for a call
+    /// (an owner for it; the request's parts, the response options and the
+    /// context provided; the status and headers set through
+    /// `ResponseOptions` applied to the answer; the function's middlewares
+    /// kept), without what Tandem's calls never need: its redirect of a
+    /// browser's form post to the `Referer` (Tandem answers forms itself),
+    /// and the page context's CSP nonce (a function renders no page).
     pub(crate) async fn run(
         &self,
         req: Request,
@@ -501,18 +511,42 @@ impl Pipeline {
         page: Option<String>,
         scope: Arc<CallScope>,
     ) -> Response {
-        let context = self.page_context();
-        let call = leptos_axum::handle_server_fns_with_context(
-            move || {
-                context();
-                provide_context(record.clone());
-                if let Some(page) = &page {
-                    provide_context(PagePath(page.clone()));
-                }
-            },
-            req,
-        );
-        crate::wire::scoped(scope, call).await.into_response()
+        use leptos::reactive::computed::ScopedFuture;
+        use leptos::reactive::owner::Owner;
+        let service =
+            server_fn::axum::get_server_fn_service(req.uri().path(), req.method().clone());
+        let Some(mut service) = service else {
+            return super::refusal::UnknownFunction {
+                path: req.uri().path().to_string(),
+            }
+            .into_response();
+        };
+        let (parts, body) = req.into_parts();
+        let req = Request::from_parts(parts.clone(), body);
+        let options = leptos_axum::ResponseOptions::default();
+        let owner = Owner::new();
+        let call = owner.with(|| {
+            provide_context(parts);
+            provide_context(options.clone());
+            (self.context)();
+            provide_context(self.cache.clone());
+            provide_context(self.key.clone());
+            provide_context(record);
+            if let Some(page) = page {
+                provide_context(PagePath(page));
+            }
+            ScopedFuture::new(service.run(req))
+        });
+        let mut response = crate::wire::scoped(scope, call).await;
+        drop(owner);
+        let mut set = options.0.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(status) = set.status {
+            *response.status_mut() = status;
+        }
+        response
+            .headers_mut()
+            .extend(std::mem::take(&mut set.headers));
+        response
     }
 
     /// Runs the mounted queries again, in process, as the browser would

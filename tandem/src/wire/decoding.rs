@@ -40,8 +40,11 @@ tokio::task_local! {
 }
 
 /// Runs `call` with `scope` as its decoding scope.
-pub(crate) async fn scoped<F: Future>(scope: Arc<dyn Decoding>, call: F) -> F::Output {
-    SCOPE.scope(scope, call).await
+pub(crate) fn scoped<F: Future>(
+    scope: Arc<dyn Decoding>,
+    call: F,
+) -> impl Future<Output = F::Output> {
+    SCOPE.scope(scope, call)
 }
 
 /// Opens `token` in the current scope; `None` outside one or if refused.
