@@ -11,10 +11,13 @@
 //! 3. The browser (`end2end/bench/browser.mjs`, headless Chromium): click to
 //!    updated page on `/likes` (median of 20), requests per mutation, and
 //!    the first-load transfer of `/likes`.
+//! 4. The floors ([`floor`](crate::floor)): the smallest hydrated pages
+//!    Leptos makes with the same build, one part added per row.
 //!
 //! Targets are reported, never enforced.
 
 use crate::build;
+use crate::floor::{self, Floor};
 use crate::setup::{self, chromium_path, Purpose};
 use crate::test::{wait_for_line, Guard, Server};
 use crate::util::{cmd, fail, free_port, root, timed, Error, Result};
@@ -115,12 +118,18 @@ pub(crate) fn run() -> Result<()> {
         },
     )?;
 
+    let floors = timed(
+        "floors: the smallest hydrated pages, built as the demo's",
+        floor::measure,
+    )?;
+
     let report = Report {
         raw,
         tandem,
         one_core,
         next: nextjs,
         browser,
+        floors,
         machine: machine(&next.version),
     };
     let results = root.join("results");
@@ -712,6 +721,7 @@ struct Report {
     one_core: OneCore,
     next: Load,
     browser: Value,
+    floors: Vec<Floor>,
     machine: Value,
 }
 
@@ -753,6 +763,10 @@ impl Report {
             "load": { "raw_axum": load(&self.raw), "tandem": load(&self.tandem), "next": load(&self.next) },
             "load_one_core": { "raw_axum": load(&self.one_core.raw), "tandem": load(&self.one_core.tandem) },
             "browser": self.browser,
+            "floors": self.floors.iter().map(|f| json!({
+                "feature": f.feature, "what": f.label,
+                "raw": f.raw, "gzip": f.gzip, "br": f.brotli,
+            })).collect::<Vec<_>>(),
         })
     }
 
@@ -983,6 +997,39 @@ impl Report {
             "≤ 1×",
             format!("{tc:.1} ms vs {nc:.1} ms ({})", ratio(tc, nc)),
             tc <= nc,
+        );
+        s.push_str(&self.floors_markdown());
+        s
+    }
+
+    /// The floors: what a page weighs before any app code (wasm and JS,
+    /// the HTML and CSS left out), beside Tandem's `/likes`.
+    fn floors_markdown(&self) -> String {
+        let mut s = String::from(
+            "\nFloors: the smallest hydrated pages Leptos 0.8 makes with the demo's build \
+             (`xtask/floor`, each row adds one part to the one above it, but the islands row, \
+             which is the first row as an island). Wasm and JS only.\n\n\
+             | page | raw | gzip | brotli |\n|---|---|---|---|\n",
+        );
+        for f in &self.floors {
+            let _ = writeln!(
+                s,
+                "| {} (`{}`) | {} | {} | {} |",
+                f.label,
+                f.feature,
+                kb(f.raw as f64),
+                kb(f.gzip as f64),
+                kb(f.brotli as f64)
+            );
+        }
+        let wasm_js =
+            |enc: &str| self.transfer("tandem", "wasm", enc) + self.transfer("tandem", "js", enc);
+        let _ = writeln!(
+            s,
+            "| Tandem's `/likes`, for comparison | {} | {} | {} |",
+            kb(wasm_js("raw")),
+            kb(wasm_js("gzip")),
+            kb(wasm_js("br"))
         );
         s
     }

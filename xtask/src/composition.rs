@@ -12,9 +12,17 @@ use crate::util::{fail, root, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// Names another linked wasm to measure (a floor of the bench, say:
+/// `target/floor/wasm32-unknown-unknown/wasm-release/floor.wasm`).
+const SIZE_WASM: &str = "SIZE_WASM";
+
 /// The linked wasm of the `client` crate in the `wasm-release` profile
-/// (`lib-profile-release`), as `cargo leptos build --release` leaves it.
+/// (`lib-profile-release`), as `cargo leptos build --release` leaves it, or
+/// the one [`SIZE_WASM`] names.
 pub(crate) fn linked_wasm() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os(SIZE_WASM) {
+        return Ok(PathBuf::from(path));
+    }
     let candidates = [
         "target/front/wasm32-unknown-unknown/wasm-release/client.wasm",
         "target/wasm32-unknown-unknown/wasm-release/client.wasm",
@@ -338,6 +346,17 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn size_wasm_names_another_wasm() {
+        std::env::set_var(SIZE_WASM, "/elsewhere/floor.wasm");
+        let named = linked_wasm();
+        std::env::remove_var(SIZE_WASM);
+        assert_eq!(
+            named.expect("a path"),
+            PathBuf::from("/elsewhere/floor.wasm")
+        );
+    }
 
     fn leb(mut v: usize, out: &mut Vec<u8>) {
         loop {

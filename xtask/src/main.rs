@@ -11,13 +11,15 @@
 //! - `cargo xtask bench`: Tandem beside raw axum, plain Leptos and Next.js;
 //!   one table, written to `results/bench.{md,svg,json}`.
 //! - `cargo xtask size [n] [crate]`: what the release wasm is made of: the n
-//!   largest crates, or one crate's n largest functions.
+//!   largest crates, or one crate's n largest functions (`SIZE_WASM=path`:
+//!   another linked wasm, a bench floor's say).
 //! - `cargo xtask fuzz [seconds]`: the decoders under libFuzzer (nightly).
 
 mod bench;
 mod build;
 mod composition;
 mod devloop;
+mod floor;
 mod fuzz;
 mod layout;
 mod setup;
@@ -41,7 +43,7 @@ commands:
                         (table printed, and written to results/bench.md, .svg, .json)
   size [n] [crate]      what the release wasm is made of: its n (default 15) largest crates,
                         data segments and the rest, or the n largest functions of one crate
-                        (after `cargo xtask build`)
+                        (after `cargo xtask build`; SIZE_WASM=<path> measures another linked wasm)
   layout                check tandem/src's import rule (the server side never imports the UI
                         side, the wire neither) and that no crate has an import circle
   fuzz [seconds]        fuzz the envelope, form and multipart decoders, each for [seconds] (default 60; nightly)

@@ -20,7 +20,7 @@
 //! the envelope carries in place, so an action's pending state lasts until
 //! the page shows fresh data, and one request does it all.
 
-use crate::wire::{Envelope, ENVELOPE_CONTENT_TYPE, TANDEM_HEADER};
+use crate::wire::{Envelope, TANDEM_HEADER};
 #[cfg(any(feature = "hydrate", feature = "csr"))]
 use crate::wire::{PAGE_HEADER, QUERIES_HEADER};
 use bytes::Bytes;
@@ -77,13 +77,15 @@ where
             let status_text = ClientRes::<E>::status_text(&res);
             let location = ClientRes::<E>::location(&res);
             let has_redirect = ClientRes::<E>::has_redirect(&res);
-            let is_envelope = res
-                .generate_headers()
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| ct.starts_with(ENVELOPE_CONTENT_TYPE));
             let bytes = ClientRes::<E>::try_into_bytes(res).await?;
-            if !is_envelope {
+            // Tandem's server answers every call it runs with an envelope,
+            // sent as `200` (the function's own status is inside it). Any
+            // other answer (a refusal, or one from something in front of
+            // the server) is the function's answer as it came. The
+            // response's headers are not read: turning them into a
+            // `HeaderMap` would ship the `http` crate's header tables to
+            // the browser.
+            let Some(envelope) = unwrap_envelope(status, &bytes) else {
                 return Ok(TandemResponse {
                     status,
                     status_text,
@@ -91,10 +93,7 @@ where
                     has_redirect,
                     body: bytes,
                 });
-            }
-            let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
-                ServerFnErrorErr::Deserialization(format!("Tandem envelope: {e}")).into_app_error()
-            })?;
+            };
             #[cfg(any(feature = "hydrate", feature = "csr"))]
             {
                 if let (Some(query), Some(reads)) = (&query, envelope.reads.clone()) {
@@ -133,6 +132,14 @@ where
     fn spawn(future: impl Future<Output = ()> + Send + 'static) {
         <BrowserClient as Client<E, IS, OS>>::spawn(future)
     }
+}
+
+/// The envelope in an answer of `status` with `body`, if it is one.
+fn unwrap_envelope(status: u16, body: &[u8]) -> Option<Envelope> {
+    if status != 200 {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
 }
 
 /// A server function's response with the envelope taken off: its status and
@@ -215,5 +222,19 @@ mod tests {
         assert_eq!(ClientRes::<ServerFnError>::status(&res), 201);
         let text = futures::executor::block_on(ClientRes::<ServerFnError>::try_into_string(res));
         assert_eq!(text.unwrap(), "\"Created post 3\"");
+    }
+
+    #[test]
+    fn only_a_200_that_is_an_envelope_is_unwrapped() {
+        let envelope = br#"{"status":201,"body":"\"Created post 3\"","effects":{"refresh":true}}"#;
+        let unwrapped = unwrap_envelope(200, envelope).expect("an envelope");
+        assert_eq!(unwrapped.status, 201);
+        assert!(unwrapped.effects.refresh);
+        // A refusal, or an error page from a proxy: the answer as it came.
+        assert_eq!(unwrap_envelope(403, envelope), None);
+        assert_eq!(unwrap_envelope(502, b"<html>Bad gateway</html>"), None);
+        // A function's own answer (no Tandem middleware in front of it).
+        assert_eq!(unwrap_envelope(200, br#"{"title":"A post"}"#), None);
+        assert_eq!(unwrap_envelope(200, b"42"), None);
     }
 }

@@ -95,7 +95,6 @@ mod browser {
     use futures::future::LocalBoxFuture;
     use std::any::Any;
     use std::cell::{Cell, RefCell};
-    use std::collections::{BTreeMap, HashMap};
     use std::future::Future;
     use std::pin::Pin;
     use std::rc::Rc;
@@ -138,23 +137,63 @@ mod browser {
     type Navigate = Rc<dyn Fn(&str)>;
     type Key = (String, String);
 
+    /// A few values by key, in a vector: a page mounts a handful of
+    /// queries, and a hash map's (or a B-tree's) code for each value type
+    /// would weigh more in the wasm than the scans cost.
+    struct Table<K, V>(Vec<(K, V)>);
+
+    impl<K: PartialEq, V> Table<K, V> {
+        const fn new() -> Self {
+            Self(Vec::new())
+        }
+
+        fn get(&self, key: &K) -> Option<&V> {
+            self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        }
+
+        fn insert(&mut self, key: K, value: V) {
+            match self.0.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => *v = value,
+                None => self.0.push((key, value)),
+            }
+        }
+
+        fn remove(&mut self, key: &K) -> Option<V> {
+            let at = self.0.iter().position(|(k, _)| k == key)?;
+            Some(self.0.remove(at).1)
+        }
+
+        fn clear(&mut self) {
+            self.0.clear();
+        }
+
+        fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
+            self.0.retain(|(k, _)| keep(k));
+        }
+
+        fn values(&self) -> impl Iterator<Item = &V> {
+            self.0.iter().map(|(_, v)| v)
+        }
+    }
+
     thread_local! {
-        static QUERIES: RefCell<BTreeMap<u64, Registered>> = const { RefCell::new(BTreeMap::new()) };
+        /// The mounted queries, by id, in the order they were mounted.
+        static QUERIES: RefCell<Table<u64, Registered>> = const { RefCell::new(Table::new()) };
         static NEXT_ID: Cell<u64> = const { Cell::new(0) };
         static NAVIGATE: RefCell<Option<Navigate>> = const { RefCell::new(None) };
         static REDIRECTS: Cell<u64> = const { Cell::new(0) };
         /// What each query (path, args) read when its data was last read.
-        static READS: RefCell<HashMap<Key, Reads>> = RefCell::new(HashMap::new());
+        static READS: RefCell<Table<Key, Reads>> = const { RefCell::new(Table::new()) };
         /// Whether the page's data block was read.
         static PAGE_DATA_LOADED: Cell<bool> = const { Cell::new(false) };
         /// The data the server rendered the page with, for hydration.
-        static PAGE_DATA: RefCell<HashMap<Key, FreshQuery>> = RefCell::new(HashMap::new());
+        static PAGE_DATA: RefCell<Table<Key, FreshQuery>> = const { RefCell::new(Table::new()) };
         /// The next page's data, carried by a redirecting action's answer.
-        static PREFETCHED: RefCell<HashMap<Key, FreshQuery>> = RefCell::new(HashMap::new());
+        static PREFETCHED: RefCell<Table<Key, FreshQuery>> = const { RefCell::new(Table::new()) };
         /// The query whose request is being made (see [`reading`]).
         static CURRENT: RefCell<Option<Key>> = const { RefCell::new(None) };
         /// The data an action's answer brought, until the next task.
-        static LANDING: RefCell<HashMap<Key, Carried>> = RefCell::new(HashMap::new());
+        static LANDING: RefCell<Table<Key, Carried>> = const { RefCell::new(Table::new()) };
     }
 
     /// Keeps what an action's answer left valid (its fresh data, and the
@@ -164,9 +203,7 @@ mod browser {
     /// changed) takes its data from here instead of a request of its own.
     fn land(landed: Vec<(Key, Carried)>) {
         LANDING.with(|l| {
-            let mut l = l.borrow_mut();
-            l.clear();
-            l.extend(landed);
+            l.borrow_mut().0 = landed;
         });
         leptos::prelude::set_timeout(
             || LANDING.with(|l| l.borrow_mut().clear()),
@@ -217,8 +254,10 @@ mod browser {
             .and_then(|w| w.document())
             .and_then(|d| d.get_element_by_id(crate::wire::PAGE_DATA_SCRIPT_ID))
             .and_then(|e| e.text_content());
-        let Some(rendered) = text.and_then(|t| serde_json::from_str::<Vec<FreshQuery>>(&t).ok())
-        else {
+        // From bytes, as the envelope is read: one copy of the decoder.
+        let rendered =
+            text.and_then(|t| serde_json::from_slice::<Vec<FreshQuery>>(t.as_bytes()).ok());
+        let Some(rendered) = rendered else {
             return;
         };
         READS.with(|r| {
@@ -275,9 +314,7 @@ mod browser {
         READS.with(|r| {
             let mut reads = r.borrow_mut();
             // Forget what queries no longer mounted read.
-            reads.retain(|(path, args), _| {
-                queries.iter().any(|q| q.path == *path && q.args == *args)
-            });
+            reads.retain(|(path, args)| queries.iter().any(|q| q.path == *path && q.args == *args));
             queries
                 .into_iter()
                 .map(|query| {

@@ -88,43 +88,53 @@ where
     S::Output: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     S::Error: FromServerFnError + Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
 {
-    // The arguments, URL-encoded as the query's codec sends them: the
-    // resource's key, and what the page names in an action.
-    let encoded = Memo::new(move |_| serde_qs::to_string(&args()).unwrap_or_default());
+    // The arguments, with their URL encoding as the query's codec sends
+    // them: the resource's key, and what the page names in an action.
+    let args = Memo::new(move |_| Args::new(args()));
     // Each value is kept with the arguments it was read for, so that the
     // previous arguments' data is never shown once they changed.
     let resource = Resource::<_, ByKey>::new_with_options(
-        move || encoded.try_get().unwrap_or_default(),
-        |encoded: String| async move {
-            let value = read::<S>(encoded.clone()).await;
-            (encoded, value)
+        move || args.try_get(),
+        |args: Option<Args<S>>| async move {
+            match args {
+                Some(args) => {
+                    let encoded = args.encoded.clone();
+                    (encoded, read::<S>(args).await)
+                }
+                // The query is gone (its owner was disposed).
+                None => (String::new(), Err(gone::<S>())),
+            }
         },
         false,
     );
     #[cfg(any(feature = "hydrate", feature = "csr"))]
     {
         use futures::FutureExt;
+        let encoded_untracked = move || args.try_with_untracked(|a| a.encoded.clone());
         let id = crate::ui::page::register_query(crate::ui::page::Registered {
             path: S::PATH,
-            args: std::rc::Rc::new(move || encoded.try_get_untracked().unwrap_or_default()),
+            args: std::rc::Rc::new(move || encoded_untracked().unwrap_or_default()),
             apply: std::rc::Rc::new(move |status: u16, body: Vec<u8>| {
-                let args = encoded.try_get_untracked().unwrap_or_default();
+                let args = encoded_untracked().unwrap_or_default();
                 resource.try_set(Some((args, decode::<S>(status, body))));
             }),
             refetch: std::rc::Rc::new(move || {
-                let args = encoded.try_get_untracked().unwrap_or_default();
-                let next = read::<S>(args.clone());
+                let Some(now) = args.try_get_untracked() else {
+                    return async {}.boxed_local();
+                };
+                let read_for = now.encoded.clone();
+                let next = read::<S>(now);
                 async move {
                     let value = next.await;
                     // Only if the arguments are still those.
-                    if encoded.try_get_untracked().as_ref() == Some(&args) {
-                        resource.try_set(Some((args, value)));
+                    if encoded_untracked().as_ref() == Some(&read_for) {
+                        resource.try_set(Some((read_for, value)));
                     }
                 }
                 .boxed_local()
             }),
             current: std::rc::Rc::new(move || {
-                let args = encoded.try_get_untracked()?;
+                let args = encoded_untracked()?;
                 let (read_for, value) = resource.try_get_untracked()??;
                 (read_for == args)
                     .then(|| std::rc::Rc::new(value) as std::rc::Rc<dyn std::any::Any>)
@@ -132,7 +142,40 @@ where
         });
         on_cleanup(move || crate::ui::page::unregister_query(id));
     }
-    QueryResource { resource, encoded }
+    QueryResource { resource, args }
+}
+
+/// A query's arguments and their URL encoding, which names them: two are
+/// equal when their encodings are. The value is kept beside its encoding,
+/// so that the browser never decodes arguments it already has.
+#[derive(Clone)]
+struct Args<S> {
+    encoded: String,
+    value: S,
+}
+
+impl<S: Serialize> Args<S> {
+    fn new(value: S) -> Self {
+        Self {
+            encoded: serde_qs::to_string(&value).unwrap_or_default(),
+            value,
+        }
+    }
+}
+
+impl<S> PartialEq for Args<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.encoded == other.encoded
+    }
+}
+
+/// The error of a query read after its owner was disposed.
+fn gone<S>() -> S::Error
+where
+    S: Query,
+    S::Error: FromServerFnError,
+{
+    S::Error::from_server_fn_error(ServerFnErrorErr::Args("the query is gone".into()))
 }
 
 /// The data of a query, as [`use_query`] gives it: like a Leptos
@@ -150,13 +193,13 @@ where
 ///     <Suspense>{move || total.get().map(|t| t.map(|n| n.to_string()))}</Suspense>
 /// };
 /// ```
-pub struct QueryResource<S: Query + 'static>
+pub struct QueryResource<S: Query + Send + Sync + 'static>
 where
     S::Output: Send + Sync + 'static,
     S::Error: Send + Sync + 'static,
 {
     resource: Resource<(String, QueryResult<S>), ByKey>,
-    encoded: Memo<String>,
+    args: Memo<Args<S>>,
 }
 
 /// The codec of a query's resource: nothing travels by Leptos's resource
@@ -186,7 +229,7 @@ impl<T> leptos::server::codee::Decoder<T> for ByKey {
     }
 }
 
-impl<S: Query + 'static> Clone for QueryResource<S>
+impl<S: Query + Send + Sync + 'static> Clone for QueryResource<S>
 where
     S::Output: Send + Sync + 'static,
     S::Error: Send + Sync + 'static,
@@ -196,7 +239,7 @@ where
     }
 }
 
-impl<S: Query + 'static> Copy for QueryResource<S>
+impl<S: Query + Send + Sync + 'static> Copy for QueryResource<S>
 where
     S::Output: Send + Sync + 'static,
     S::Error: Send + Sync + 'static,
@@ -222,7 +265,7 @@ where
     pub fn get(&self) -> Option<QueryResult<S>> {
         // `None` too once the query is gone: a view being taken down may
         // still run once after the data its parent read changed.
-        let current = self.encoded.try_get()?;
+        let current = self.args.try_with(|a| a.encoded.clone())?;
         self.resource
             .try_get()
             .flatten()
@@ -240,7 +283,7 @@ where
     /// let now = total.get_untracked();
     /// ```
     pub fn get_untracked(&self) -> Option<QueryResult<S>> {
-        let current = self.encoded.try_get_untracked()?;
+        let current = self.args.try_with_untracked(|a| a.encoded.clone())?;
         self.resource
             .try_get_untracked()
             .flatten()
@@ -263,7 +306,10 @@ where
     /// `Suspend` runs again when the new data lands).
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let current = self.encoded.try_get_untracked().unwrap_or_default();
+            let current = self
+                .args
+                .try_with_untracked(|a| a.encoded.clone())
+                .unwrap_or_default();
             let (args, value) = self.resource.await;
             if args != current {
                 std::future::pending::<()>().await;
@@ -273,23 +319,19 @@ where
     }
 }
 
-/// Runs the query with its URL-encoded arguments: in process on the server
-/// (noting what it read for the page being rendered), from the data a
-/// redirect carried or with a request in the browser.
-async fn read<S>(encoded: String) -> QueryResult<S>
+/// Runs the query with its arguments: in process on the server (noting
+/// what it read for the page being rendered), from the data a redirect
+/// carried or with a request in the browser.
+async fn read<S>(args: Args<S>) -> QueryResult<S>
 where
     S: Query + Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     S::Output: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     S::Error: FromServerFnError + Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
 {
-    let input: S = match serde_qs::from_str(&encoded) {
-        Ok(input) => input,
-        Err(e) => {
-            return Err(S::Error::from_server_fn_error(ServerFnErrorErr::Args(
-                e.to_string(),
-            )))
-        }
-    };
+    let Args {
+        encoded,
+        value: input,
+    } = args;
     #[cfg(feature = "ssr")]
     {
         let rendered = use_context::<http::request::Parts>()
