@@ -913,7 +913,13 @@ mod tests {
     struct AppValue(&'static str);
 
     fn app() -> axum::Router {
-        let server = TandemServer::new(|| {}).with_guard(Guard::default().allow_host("site.test"));
+        app_with(|| {})
+    }
+
+    /// The app in front of nothing, with `context` as the app's context.
+    fn app_with(context: impl Fn() + Send + Sync + 'static) -> axum::Router {
+        let server =
+            TandemServer::new(context).with_guard(Guard::default().allow_host("site.test"));
         axum::Router::new()
             .fallback_service(axum::Router::new())
             .layer(axum::middleware::from_fn_with_state(
@@ -1001,15 +1007,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_function_gets_the_request_the_apps_context_and_sets_its_answer() {
-        let server = TandemServer::new(|| provide_context(AppValue("app")))
-            .with_guard(Guard::default().allow_host("site.test"));
-        let app = axum::Router::new()
-            .fallback_service(axum::Router::new())
-            .layer(axum::middleware::from_fn_with_state(
-                server,
-                TandemServer::middleware,
-            ));
-        let response = app
+        let response = app_with(|| provide_context(AppValue("app")))
             .oneshot(post("/api/tandem_test_context"))
             .await
             .expect("call");
@@ -1022,6 +1020,41 @@ mod tests {
             .await
             .expect("body");
         assert_eq!(&body[..], br#""/api/tandem_test_context app""#);
+    }
+
+    /// The client knows an envelope by its `200` (see `wire::envelope`):
+    /// whatever the function's own status, the envelope carries it inside.
+    #[tokio::test]
+    async fn an_envelope_is_a_200_with_the_functions_status_inside() {
+        for (path, inside) in [
+            ("/api/tandem_test_ok", 200),
+            ("/api/tandem_test_context", 202),
+            ("/api/tandem_test_panics", 500),
+        ] {
+            let mut request = post(path);
+            request
+                .headers_mut()
+                .insert(TANDEM_HEADER, HeaderValue::from_static("1"));
+            let response = app_with(|| provide_context(AppValue("app")))
+                .oneshot(request)
+                .await
+                .expect("call");
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            let body = String::from_utf8_lossy(&body);
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            let envelope: crate::wire::Envelope = serde_json::from_str(&body).expect("an envelope");
+            assert_eq!(envelope.status, inside, "{path}: {body}");
+        }
+        // Refused before it runs: no envelope, the refusal's own status.
+        let mut request = post_with("/api/tandem_test_args", "application/json", "{}");
+        request
+            .headers_mut()
+            .insert(TANDEM_HEADER, HeaderValue::from_static("1"));
+        let (status, body) = answer(request).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
     }
 
     #[tokio::test]

@@ -3,10 +3,17 @@
 //!
 //! A request from Tandem's client carries the header [`TANDEM_HEADER`]; the
 //! server then answers with an [`Envelope`] (content type
-//! [`ENVELOPE_CONTENT_TYPE`]): the server function's own status and body,
-//! plus the [`Effects`] the function recorded (redirect, refresh,
-//! revalidated paths and tags, cookie changes). Requests without the header
-//! (curl, other clients) get the function's plain response.
+//! [`ENVELOPE_CONTENT_TYPE`], status `200` whatever the function's): the
+//! server function's own status and body, plus the [`Effects`] the
+//! function recorded (redirect, refresh, revalidated paths and tags, cookie
+//! changes). A call Tandem refuses before it runs is answered without an
+//! envelope (its `4xx`). Requests without the header (curl, other clients)
+//! get the function's plain response.
+//!
+//! The fetch client knows an envelope by its `200` and its shape, without
+//! reading the response's headers (through server_fn that means a
+//! `HeaderMap`, and the `http` crate's header tables in the wasm); the
+//! upload client (XHR) reads the content type.
 
 use super::effects::Effects;
 use super::queries::MountedQuery;
