@@ -887,6 +887,24 @@ mod tests {
         Ok(id.into_inner())
     }
 
+    static DECODES: AtomicUsize = AtomicUsize::new(0);
+
+    /// A number that counts how often it is decoded.
+    #[derive(Clone, Debug, serde::Serialize)]
+    pub(crate) struct Counted(i32);
+
+    impl<'de> serde::Deserialize<'de> for Counted {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DECODES.fetch_add(1, Ordering::SeqCst);
+            i32::deserialize(d).map(Counted)
+        }
+    }
+
+    #[tandem::server(endpoint = "tandem_test_counted")]
+    pub(crate) async fn tandem_test_counted(n: Counted) -> Result<i32, ServerFnError> {
+        Ok(n.0 + 1)
+    }
+
     #[tandem::query(endpoint = "tandem_test_read")]
     pub(crate) async fn tandem_test_read() -> Result<i32, ServerFnError> {
         Ok(1)
@@ -1055,6 +1073,30 @@ mod tests {
             .insert(TANDEM_HEADER, HeaderValue::from_static("1"));
         let (status, body) = answer(request).await;
         assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    }
+
+    /// A declared function's arguments are decoded once: checked and run
+    /// from the same decoding.
+    #[tokio::test]
+    async fn a_declared_functions_arguments_are_decoded_once() {
+        let _turn = ONE_AT_A_TIME.lock().await;
+        let before = DECODES.load(Ordering::SeqCst);
+        let (status, body) = answer_now(post_with(
+            "/api/tandem_test_counted",
+            "application/x-www-form-urlencoded",
+            "n=41",
+        ))
+        .await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "42"));
+        assert_eq!(DECODES.load(Ordering::SeqCst) - before, 1, "decoded once");
+        // Arguments that do not decode are still refused before it runs.
+        let (status, body) = answer_now(post_with(
+            "/api/tandem_test_counted",
+            "application/x-www-form-urlencoded",
+            "n=many",
+        ))
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     }
 
     #[tokio::test]

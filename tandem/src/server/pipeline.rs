@@ -5,12 +5,14 @@
 //!
 //! 1. the body is read within its limit and its time ([`read_body`]);
 //! 2. for a function declared with `#[tandem::server]`/`#[tandem::query]`,
-//!    the body is checked against its codec: its content type (`415`), its
-//!    form (`400`), and its arguments decoded (`400`; a forged bound
-//!    argument `403`);
+//!    the body is checked against its codec: its content type (`415`) and
+//!    its form (`400`);
 //! 3. the function runs, with the effects record, the cache, the page's
 //!    path and the app's context, inside a tracing span that names it
-//!    (`debug` level: `RUST_LOG=tandem=debug,info` turns it on);
+//!    (`debug` level: `RUST_LOG=tandem=debug,info` turns it on); a
+//!    declared function's arguments are decoded once, where it runs, and
+//!    when they do not decode (`400`; a forged bound argument `403`) its
+//!    body never starts;
 //! 4. a failure of Tandem's argument types recorded while it decoded
 //!    becomes its refusal;
 //! 5. its effects are applied to the cache.
@@ -414,22 +416,26 @@ impl Pipeline {
         let span = tracing::debug_span!("server_fn", path = call.function);
         if let Some(declared) = declared {
             check_codec(declared, &call)?;
-            // A body read whole is decoded first; a streamed one (a
-            // multipart form) is read by the function itself.
-            if let CallBody::Bytes(bytes) = &call.body {
-                let decoded = crate::wire::scoped(
-                    scope.clone(),
-                    declared.decode(request(Body::from(bytes.clone()))),
-                )
-                .instrument(span.clone())
-                .await;
-                if let Err(error) = decoded {
-                    let refusal = declared.refusal(error, scope.failure());
-                    span.in_scope(|| {
-                        tracing::info!(function = call.function, %refusal, "refused before running")
-                    });
-                    return Err(refusal);
-                }
+        }
+        // A declared function is decoded once, where it runs; one with
+        // server_fn middlewares (which see the request before it is
+        // decoded) is decoded here first, then again by its service. A
+        // streamed body (a multipart form) is read by the function itself.
+        if let (Some(declared), CallBody::Bytes(bytes)) =
+            (declared.filter(|d| d.layered()), &call.body)
+        {
+            let decoded = crate::wire::scoped(
+                scope.clone(),
+                declared.decode(request(Body::from(bytes.clone()))),
+            )
+            .instrument(span.clone())
+            .await;
+            if let Err(error) = decoded {
+                return Err(refused(
+                    call.function,
+                    declared.refusal(error, scope.failure()),
+                    &span,
+                ));
             }
         }
         let stopped = BodyStop::default();
@@ -443,21 +449,31 @@ impl Pipeline {
         };
         // Boxed where it is made: inline, this future (kilobytes) would be
         // copied each time it is wrapped and moved.
-        let run = Box::pin(self.run(request(body), record.clone(), call.page, scope.clone()));
+        let run = Box::pin(self.run(
+            request(body),
+            record.clone(),
+            call.page,
+            scope.clone(),
+            declared,
+        ));
         let is_query = declared.is_some_and(|d| d.kind() == Kind::Query);
-        let (response, reads) = if is_query {
-            let (response, reads) = crate::wire::tracking_reads(run)
+        let (answered, reads) = if is_query {
+            let (answered, reads) = crate::wire::tracking_reads(run)
                 .instrument(span.clone())
                 .await;
-            (response, Some(reads))
+            (answered, Some(reads))
         } else {
             (run.instrument(span.clone()).await, None)
         };
-        let (mut parts, body) = response.into_parts();
         // The streamed body stopped: over its limit, or too slow.
         if let Some(refusal) = stopped.refusal() {
             return Err(refusal);
         }
+        let response = match answered {
+            Ok(response) => response,
+            Err(refusal) => return Err(refused(call.function, refusal, &span)),
+        };
+        let (mut parts, body) = response.into_parts();
         if parts.status.is_server_error() || parts.status.is_client_error() {
             // A function Tandem has no declaration of: its decoding failed
             // inside server_fn, in the same scope.
@@ -495,7 +511,11 @@ impl Pipeline {
     }
 
     /// Runs the server function `req` names, with `record`, the cache, the
-    /// page's path and the app's context provided, in `scope`.
+    /// page's path and the app's context provided, in `scope`: a function
+    /// declared to Tandem (`declared`, without server_fn middlewares) is
+    /// decoded and run by its declaration, its arguments decoded once
+    /// (`Err`: they did not decode, and nothing ran); any other through
+    /// server_fn's service.
     ///
     /// What `leptos_axum::handle_server_fns_with_context` does for a call
     /// (an owner for it; the request's parts, the response options and the
@@ -510,16 +530,23 @@ impl Pipeline {
         record: EffectsRecord,
         page: Option<String>,
         scope: Arc<CallScope>,
-    ) -> Response {
+        declared: Option<&'static Declared>,
+    ) -> Result<Response, Refusal> {
         use leptos::reactive::computed::ScopedFuture;
         use leptos::reactive::owner::Owner;
-        let service =
-            server_fn::axum::get_server_fn_service(req.uri().path(), req.method().clone());
-        let Some(mut service) = service else {
-            return super::refusal::UnknownFunction {
-                path: req.uri().path().to_string(),
+        let runner = match declared.filter(|d| !d.layered() && d.method() == req.method()) {
+            Some(declared) => Runner::Declared(declared),
+            None => {
+                let service =
+                    server_fn::axum::get_server_fn_service(req.uri().path(), req.method().clone());
+                let Some(service) = service else {
+                    return Ok(super::refusal::UnknownFunction {
+                        path: req.uri().path().to_string(),
+                    }
+                    .into_response());
+                };
+                Runner::Service(service)
             }
-            .into_response();
         };
         let (parts, body) = req.into_parts();
         let req = Request::from_parts(parts.clone(), body);
@@ -535,10 +562,21 @@ impl Pipeline {
             if let Some(page) = page {
                 provide_context(PagePath(page));
             }
-            ScopedFuture::new(service.run(req))
+            ScopedFuture::new(async move {
+                match runner {
+                    Runner::Declared(declared) => {
+                        declared.run(req).await.map_err(|e| (declared, e))
+                    }
+                    Runner::Service(mut service) => Ok(service.run(req).await),
+                }
+            })
         });
-        let mut response = crate::wire::scoped(scope, call).await;
+        let answered = crate::wire::scoped(scope.clone(), call).await;
         drop(owner);
+        let mut response = match answered {
+            Ok(response) => response,
+            Err((declared, error)) => return Err(declared.refusal(error, scope.failure())),
+        };
         let mut set = options.0.write().unwrap_or_else(|e| e.into_inner());
         if let Some(status) = set.status {
             *response.status_mut() = status;
@@ -546,7 +584,7 @@ impl Pipeline {
         response
             .headers_mut()
             .extend(std::mem::take(&mut set.headers));
-        response
+        Ok(response)
     }
 
     /// Runs the mounted queries again, in process, as the browser would
@@ -605,6 +643,20 @@ impl Pipeline {
             .flatten()
             .collect()
     }
+}
+
+/// How [`Pipeline::run`] runs a function.
+enum Runner {
+    /// By its declaration: decoded once.
+    Declared(&'static Declared),
+    /// Through server_fn's service (and its middlewares).
+    Service(server_fn::middleware::BoxedService<Request, Response>),
+}
+
+/// Logs a call refused before its function ran, and gives the refusal back.
+fn refused(function: &str, refusal: Refusal, span: &tracing::Span) -> Refusal {
+    span.in_scope(|| tracing::info!(function, %refusal, "refused before running"));
+    refusal
 }
 
 /// A failure nobody expected: the id it is logged with, and what the caller

@@ -25,8 +25,9 @@ use crate::server::refusal::{BadArguments, ForgedArgument, MalformedBody, Refusa
 use crate::wire::{DecodeFailure, HttpCodec};
 use axum::body::Body;
 use futures::future::BoxFuture;
-use server_fn::codec::FromReq;
+use server_fn::codec::{Encoding, FromReq, IntoRes};
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use server_fn::response::Res;
 use server_fn::{ContentType, ServerFn, ServerFnError};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -41,6 +42,8 @@ pub enum Kind {
 }
 
 type Check = fn(http::Request<Body>) -> BoxFuture<'static, Result<(), ServerFnError>>;
+type Run =
+    fn(http::Request<Body>) -> BoxFuture<'static, Result<http::Response<Body>, ServerFnError>>;
 
 /// One function declared with `#[tandem::server]` or `#[tandem::query]`
 /// (the attributes submit it; you do not build it yourself).
@@ -49,6 +52,9 @@ pub struct Declared {
     kind: Kind,
     content_type: &'static str,
     check: Check,
+    run: Run,
+    method: http::Method,
+    layered: fn() -> bool,
     error_content_type: &'static str,
     ser: fn(ServerFnErrorErr) -> bytes::Bytes,
 }
@@ -62,12 +68,16 @@ impl Declared {
         S: ServerFn + Send + 'static,
         S::Protocol: HttpCodec,
         S: FromReq<<S::Protocol as HttpCodec>::Input, http::Request<Body>, ServerFnError>,
+        S::Output: IntoRes<<S::Protocol as HttpCodec>::Output, http::Response<Body>, S::Error>,
     {
         Self {
             path: S::PATH,
             kind,
             content_type: <<S::Protocol as HttpCodec>::Input as ContentType>::CONTENT_TYPE,
             check: check::<S>,
+            run: run::<S>,
+            method: <<S::Protocol as HttpCodec>::Input as Encoding>::METHOD,
+            layered: layered::<S>,
             error_content_type:
                 <<S::Error as FromServerFnError>::Encoder as ContentType>::CONTENT_TYPE,
             ser: ser::<S>,
@@ -126,6 +136,33 @@ impl Declared {
         (self.check)(request).await
     }
 
+    /// The method it is called with.
+    pub(crate) fn method(&self) -> &http::Method {
+        &self.method
+    }
+
+    /// Whether the function has server_fn middlewares (`#[middleware]`):
+    /// those wrap the request before it is decoded, so such a function is
+    /// checked with [`Declared::decode`] and then run through server_fn's
+    /// service, which decodes it again.
+    pub(crate) fn layered(&self) -> bool {
+        (self.layered)()
+    }
+
+    /// Decodes the call's arguments once and runs the function with them:
+    /// `Err` when they did not decode (nothing ran; see
+    /// [`Declared::refusal`]), else the function's answer, its error
+    /// encoded as server_fn's own service encodes it. What
+    /// `Protocol::run_server` does, with the decoding failure kept apart
+    /// from the function's. Run it inside the call's owner and decoding
+    /// scope.
+    pub(crate) async fn run(
+        &self,
+        request: http::Request<Body>,
+    ) -> Result<http::Response<Body>, ServerFnError> {
+        (self.run)(request).await
+    }
+
     /// The refusal for arguments that did not decode: from what the
     /// decoding scope recorded, else from the codec's error variant.
     pub(crate) fn refusal(&self, error: ServerFnError, recorded: Option<DecodeFailure>) -> Refusal {
@@ -167,6 +204,35 @@ where
     S: FromReq<<S::Protocol as HttpCodec>::Input, http::Request<Body>, ServerFnError>,
 {
     Box::pin(async move { S::from_req(request).await.map(|_| ()) })
+}
+
+fn run<S>(
+    request: http::Request<Body>,
+) -> BoxFuture<'static, Result<http::Response<Body>, ServerFnError>>
+where
+    S: ServerFn + Send + 'static,
+    S::Protocol: HttpCodec,
+    S: FromReq<<S::Protocol as HttpCodec>::Input, http::Request<Body>, ServerFnError>,
+    S::Output: IntoRes<<S::Protocol as HttpCodec>::Output, http::Response<Body>, S::Error>,
+{
+    Box::pin(async move {
+        let input = S::from_req(request).await?;
+        let answered = match input.run_body().await {
+            Ok(output) => output.into_res().await,
+            Err(error) => Err(error),
+        };
+        Ok(answered.unwrap_or_else(|error| {
+            let mut response = http::Response::<Body>::error_response(S::PATH, error.ser());
+            response.content_type(
+                <<S::Error as FromServerFnError>::Encoder as ContentType>::CONTENT_TYPE,
+            );
+            response
+        }))
+    })
+}
+
+fn layered<S: ServerFn>() -> bool {
+    !S::middlewares().is_empty()
 }
 
 fn ser<S: ServerFn>(error: ServerFnErrorErr) -> bytes::Bytes {

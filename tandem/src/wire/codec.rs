@@ -9,10 +9,13 @@ use server_fn::{ContentType, ServerFn};
 pub trait HttpCodec {
     /// The input encoding (`PostUrl`, `Json`, `MultipartFormData`…).
     type Input: Encoding;
+    /// The output encoding (`Json`, `PostUrl`…).
+    type Output;
 }
 
 impl<I: Encoding, O> HttpCodec for server_fn::Http<I, O> {
     type Input = I;
+    type Output = O;
 }
 
 /// Whether `S` takes `multipart/form-data` (a form with files).
