@@ -905,6 +905,20 @@ mod tests {
         Ok(n.0 + 1)
     }
 
+    static LAYERED: AtomicUsize = AtomicUsize::new(0);
+
+    /// A server_fn middleware's work: counts the requests it sees.
+    fn note_layered(request: Request) -> Request {
+        LAYERED.fetch_add(1, Ordering::SeqCst);
+        request
+    }
+
+    #[tandem::server(endpoint = "tandem_test_layered")]
+    #[middleware(tower::util::MapRequestLayer::new(note_layered as fn(Request) -> Request))]
+    pub(crate) async fn tandem_test_layered(n: Counted) -> Result<i32, ServerFnError> {
+        Ok(n.0 + 1)
+    }
+
     #[tandem::query(endpoint = "tandem_test_read")]
     pub(crate) async fn tandem_test_read() -> Result<i32, ServerFnError> {
         Ok(1)
@@ -1097,6 +1111,30 @@ mod tests {
         ))
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+
+    /// A function with server_fn middlewares runs through them; arguments
+    /// that do not decode are refused before the middlewares see them.
+    #[tokio::test]
+    async fn a_function_with_middlewares_runs_through_them() {
+        let _turn = ONE_AT_A_TIME.lock().await;
+        let before = LAYERED.load(Ordering::SeqCst);
+        let (status, body) = answer_now(post_with(
+            "/api/tandem_test_layered",
+            "application/x-www-form-urlencoded",
+            "n=41",
+        ))
+        .await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "42"));
+        assert_eq!(LAYERED.load(Ordering::SeqCst) - before, 1, "through it");
+        let (status, body) = answer_now(post_with(
+            "/api/tandem_test_layered",
+            "application/x-www-form-urlencoded",
+            "n=many",
+        ))
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(LAYERED.load(Ordering::SeqCst) - before, 1, "refused first");
     }
 
     #[tokio::test]

@@ -417,13 +417,15 @@ impl Pipeline {
         if let Some(declared) = declared {
             check_codec(declared, &call)?;
         }
-        // A declared function is decoded once, where it runs; one with
-        // server_fn middlewares (which see the request before it is
-        // decoded) is decoded here first, then again by its service. A
+        // A declared function is decoded once, where it runs (`direct`);
+        // one with server_fn middlewares (which see the request before it
+        // is decoded) is decoded here first, then again by its service. A
         // streamed body (a multipart form) is read by the function itself.
-        if let (Some(declared), CallBody::Bytes(bytes)) =
-            (declared.filter(|d| d.layered()), &call.body)
-        {
+        let (direct, layered) = match declared {
+            Some(declared) if declared.layered() => (None, Some(declared)),
+            direct => (direct, None),
+        };
+        if let (Some(declared), CallBody::Bytes(bytes)) = (layered, &call.body) {
             let decoded = crate::wire::scoped(
                 scope.clone(),
                 declared.decode(request(Body::from(bytes.clone()))),
@@ -454,7 +456,7 @@ impl Pipeline {
             record.clone(),
             call.page,
             scope.clone(),
-            declared,
+            direct,
         ));
         let is_query = declared.is_some_and(|d| d.kind() == Kind::Query);
         let (answered, reads) = if is_query {
@@ -512,7 +514,7 @@ impl Pipeline {
 
     /// Runs the server function `req` names, with `record`, the cache, the
     /// page's path and the app's context provided, in `scope`: a function
-    /// declared to Tandem (`declared`, without server_fn middlewares) is
+    /// declared to Tandem without server_fn middlewares (`direct`) is
     /// decoded and run by its declaration, its arguments decoded once
     /// (`Err`: they did not decode, and nothing ran); any other through
     /// server_fn's service.
@@ -530,11 +532,11 @@ impl Pipeline {
         record: EffectsRecord,
         page: Option<String>,
         scope: Arc<CallScope>,
-        declared: Option<&'static Declared>,
+        direct: Option<&'static Declared>,
     ) -> Result<Response, Refusal> {
         use leptos::reactive::computed::ScopedFuture;
         use leptos::reactive::owner::Owner;
-        let runner = match declared.filter(|d| !d.layered() && d.method() == req.method()) {
+        let runner = match direct.filter(|d| d.method() == req.method()) {
             Some(declared) => Runner::Declared(declared),
             None => {
                 let service =
