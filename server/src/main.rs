@@ -84,7 +84,13 @@ async fn run() -> Result<(), StartError> {
             TandemServer::middleware,
         ))
         // Pages and server function answers, compressed when they are worth
-        // it (tower-http skips tiny bodies and already encoded ones).
+        // it (tower-http skips tiny bodies and already encoded ones). With
+        // gzip only, as Next.js compresses its answers: tower-http's body
+        // type holds a brotli encoder's whole state inline (kilobytes), so
+        // with `compression-br` every answer, compressed or not, was boxed
+        // and copied at that size (~5 k instructions of an `increment_like`
+        // call, callgrind). The static bundle keeps its precompressed `.br`
+        // files (`bundle` below).
         .layer(CompressionLayer::new());
 
     let addr = options.site_addr;

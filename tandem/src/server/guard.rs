@@ -40,7 +40,7 @@
 use crate::server::refusal::{
     BadRequestTarget, BodyTooLarge, CrossSite, ForeignHost, Refusal, UnsupportedContentType,
 };
-use http::{header, HeaderMap, Uri};
+use http::{header, HeaderMap, HeaderName, Uri};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -304,18 +304,23 @@ impl Guard {
     }
 
     fn check_host(&self, host: &str, local: Option<SocketAddr>) -> Result<(), Refusal> {
-        let name = hostname(host).to_ascii_lowercase();
+        let name = hostname(host);
         let refused = || ForeignHost {
             host: host.to_string(),
         };
         if name.is_empty() {
             return Err(refused().into());
         }
-        if self.allowed_hosts.contains(&name) {
+        // The allowed hosts are kept lower-cased.
+        if self
+            .allowed_hosts
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(name))
+        {
             return Ok(());
         }
         for addr in local.into_iter().chain(self.site_addr) {
-            if Self::names_address(&name, addr.ip()) {
+            if Self::names_address(name, addr.ip()) {
                 return Ok(());
             }
         }
@@ -331,7 +336,7 @@ impl Guard {
         }
         let local = ip.is_loopback() || ip.is_unspecified();
         local
-            && (name == "localhost"
+            && (name.eq_ignore_ascii_case("localhost")
                 || literal
                     .parse::<IpAddr>()
                     .is_ok_and(|asked| asked.is_loopback()))
@@ -351,9 +356,12 @@ impl Guard {
     /// assert!(tandem::Guard::default().check_origin(&h).is_err());
     /// ```
     pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), Refusal> {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        // Names, not `&str`s: a `&str` is parsed into a name at each lookup.
+        static SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+        let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
         let refuse = |reason: String| -> Result<(), Refusal> { Err(CrossSite { reason }.into()) };
-        if let Some(site) = text("sec-fetch-site") {
+        let fetch_site = text(&SEC_FETCH_SITE);
+        if let Some(site) = fetch_site {
             // The browser says where the request comes from; "none" is the
             // user (address bar, bookmark).
             if matches!(site, "same-origin" | "none") {
@@ -366,7 +374,7 @@ impl Guard {
             }
             // same-site / cross-site: allowed only for a listed origin.
         }
-        let claimed = match (text("origin"), text("referer")) {
+        let claimed = match (text(&header::ORIGIN), text(&header::REFERER)) {
             (Some("null"), _) => {
                 return refuse(
                     "Origin is null (an opaque origin): mutations must come from this site".into(),
@@ -375,7 +383,7 @@ impl Guard {
             (Some(origin), _) => origin.to_string(),
             (None, Some(referer)) => referer.to_string(),
             (None, None) => {
-                if text("sec-fetch-site").is_some() {
+                if fetch_site.is_some() {
                     return refuse("a cross-site request without Origin or Referer".into());
                 }
                 return Ok(()); // not from a browser
@@ -434,11 +442,12 @@ impl Guard {
             }
         }
         if let Some(value) = headers.get(header::CONTENT_TYPE) {
-            let essence = essence(value.to_str().unwrap_or(""));
-            if !essence
-                .as_deref()
-                .is_some_and(|e| CODEC_CONTENT_TYPES.contains(&e))
-            {
+            let media = media_type(value.to_str().unwrap_or(""));
+            if !media.is_some_and(|m| {
+                CODEC_CONTENT_TYPES
+                    .iter()
+                    .any(|known| m.eq_ignore_ascii_case(known))
+            }) {
                 return Err(UnsupportedContentType {
                     got: value.to_str().unwrap_or("(not text)").to_string(),
                     expected: "a server function codec's type, e.g. application/x-www-form-urlencoded or application/json".into(),
@@ -510,8 +519,8 @@ fn host_part(authority: &str) -> &str {
 }
 
 /// The host name of `host[:port]`, without the port and a trailing dot.
-fn hostname(authority: &str) -> String {
-    host_part(authority).trim_end_matches('.').to_string()
+fn hostname(authority: &str) -> &str {
+    host_part(authority).trim_end_matches('.')
 }
 
 /// The essence (`type/subtype`, lower case) of a `Content-Type` value, if it
@@ -527,25 +536,64 @@ fn hostname(authority: &str) -> String {
 /// assert_eq!(essence("no slash"), None);
 /// ```
 pub fn essence(value: &str) -> Option<String> {
-    fn token(s: &str) -> bool {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    media_type(value).map(str::to_ascii_lowercase)
+}
+
+/// The bytes a token is made of (RFC 9110's `tchar`), as a table: a byte is
+/// one lookup.
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
     }
-    let mut parts = value.split(';');
-    let media = parts.next()?.trim();
-    let (kind, subtype) = media.split_once('/')?;
-    if !token(kind) || !token(subtype) {
+    table
+};
+
+/// [`essence`] as it is written (not lower-cased, so nothing is allocated):
+/// compare it with `eq_ignore_ascii_case`.
+pub(crate) fn media_type(value: &str) -> Option<&str> {
+    fn token(s: &str) -> bool {
+        !s.is_empty() && s.bytes().all(|b| TCHAR[usize::from(b)])
+    }
+    // Found by bytes (both are ASCII, so the slices fall on characters):
+    // a `char` search costs more than the rest of the parse.
+    let position = |s: &str, byte: u8| s.bytes().position(|b| b == byte);
+    let end = position(value, b';').unwrap_or(value.len());
+    let media = value[..end].trim();
+    let slash = position(media, b'/')?;
+    if !token(&media[..slash]) || !token(&media[slash + 1..]) {
         return None;
     }
-    for parameter in parts {
-        let (name, v) = parameter.trim().split_once('=')?;
-        let quoted = v.len() >= 2 && v.starts_with('"') && v.ends_with('"');
-        if !token(name.trim()) || !(token(v) || quoted) {
-            return None;
+    if end < value.len() {
+        for parameter in value[end + 1..].split(';') {
+            let (name, v) = parameter.trim().split_once('=')?;
+            let quoted = v.len() >= 2 && v.starts_with('"') && v.ends_with('"');
+            if !token(name.trim()) || !(token(v) || quoted) {
+                return None;
+            }
         }
     }
-    Some(media.to_ascii_lowercase())
+    Some(media)
 }
 
 #[cfg(test)]
@@ -778,5 +826,38 @@ mod tests {
                 &headers(&[("content-type", "application/x-www-form-urlencodedXYZ")])
             )
             .is_err());
+        assert!(g
+            .check_body_headers("/api/x", &headers(&[("content-type", "Application/JSON")]))
+            .is_ok());
+    }
+
+    #[test]
+    fn media_types_are_parsed_as_written() {
+        for (value, media) in [
+            ("application/json", Some("application/json")),
+            (" Text/Plain ; charset=utf-8", Some("Text/Plain")),
+            (
+                "multipart/form-data; boundary=\"a b\"",
+                Some("multipart/form-data"),
+            ),
+            ("a/b;x=y;z=w", Some("a/b")),
+            ("text/plain;", None),
+            ("text/plain;;", None),
+            ("text/plain; charset", None),
+            ("text/plain; charset=a b", None),
+            ("text /plain", None),
+            ("text/", None),
+            ("/plain", None),
+            ("textplain", None),
+            ("téxt/plain", None),
+            ("", None),
+        ] {
+            assert_eq!(media_type(value), media, "{value:?}");
+            assert_eq!(
+                essence(value),
+                media.map(str::to_ascii_lowercase),
+                "{value:?}"
+            );
+        }
     }
 }

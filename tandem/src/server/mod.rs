@@ -91,12 +91,17 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use cookies::cookie_header;
 use futures::{FutureExt, StreamExt};
-use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use leptos::nonce::Nonce;
 use pipeline::{page_request, read_body, unexpected, Call, CallBody, Connection, Pipeline, Ran};
 use refusal::{BadQueries, BodyTooLarge, MethodNotAllowed, UnknownFunction};
-use std::collections::HashMap;
 use std::sync::Arc;
+
+/// Tandem's request headers as names: a `&str` is parsed into a name at
+/// each lookup.
+static PAGE: HeaderName = HeaderName::from_static(PAGE_HEADER);
+static TANDEM: HeaderName = HeaderName::from_static(TANDEM_HEADER);
+static QUERIES: HeaderName = HeaderName::from_static(QUERIES_HEADER);
 
 /// Runs server functions with Tandem's effects (see the [module docs](self)).
 /// Cheap to clone.
@@ -107,8 +112,9 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct TandemServer {
     pipeline: Pipeline,
-    /// Every registered server function: path → method.
-    functions: Arc<HashMap<&'static str, Method>>,
+    /// Every registered server function: path → method (a fixed set of
+    /// keys, so Fx rather than SipHash).
+    functions: Arc<rustc_hash::FxHashMap<&'static str, Method>>,
     guard: Arc<Guard>,
     headers: Arc<SecurityHeaders>,
 }
@@ -318,7 +324,7 @@ impl TandemServer {
         };
         let page = parts
             .headers
-            .get(PAGE_HEADER)
+            .get(&PAGE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let conn = Connection::of(&parts.extensions);
@@ -332,7 +338,7 @@ impl TandemServer {
             page: page.clone(),
             conn,
         };
-        let speaks_envelope = parts.headers.contains_key(TANDEM_HEADER);
+        let speaks_envelope = parts.headers.contains_key(&TANDEM);
         let ran = match caught(self.pipeline.call(call)).await {
             Ok(Ok(ran)) => ran,
             Ok(Err(refusal)) => return refused(&path, refusal),
@@ -726,16 +732,17 @@ fn is_form_post(req: &Request) -> bool {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .and_then(guard::essence)
-            .is_some_and(|essence| {
-                essence == "application/x-www-form-urlencoded" || essence == "multipart/form-data"
+            .and_then(guard::media_type)
+            .is_some_and(|media| {
+                media.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                    || media.eq_ignore_ascii_case("multipart/form-data")
             })
 }
 
 /// The queries a request names, checked: one header at most, at most
 /// [`MAX_QUERIES`](crate::wire::MAX_QUERIES), each a declared query.
 fn mounted_queries(headers: &HeaderMap) -> Result<Vec<Named>, BadQueries> {
-    let mut values = headers.get_all(QUERIES_HEADER).iter();
+    let mut values = headers.get_all(&QUERIES).iter();
     let Some(value) = values.next() else {
         return Ok(Vec::new());
     };
@@ -919,6 +926,23 @@ mod tests {
         Ok(n.0 + 1)
     }
 
+    static PAGE_READS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A read through the cache: how many times it ran.
+    #[tandem::server(endpoint = "tandem_test_page_read")]
+    pub(crate) async fn tandem_test_page_read() -> Result<usize, ServerFnError> {
+        crate::server::cache("tandem_test_page_read", &[], || async {
+            Ok::<_, ServerFnError>(PAGE_READS.fetch_add(1, Ordering::SeqCst) + 1)
+        })
+        .await
+    }
+
+    #[tandem::server(endpoint = "tandem_test_revalidate")]
+    pub(crate) async fn tandem_test_revalidate(path: String) -> Result<(), ServerFnError> {
+        crate::server::revalidate_path(path);
+        Ok(())
+    }
+
     #[tandem::query(endpoint = "tandem_test_read")]
     pub(crate) async fn tandem_test_read() -> Result<i32, ServerFnError> {
         Ok(1)
@@ -1052,6 +1076,44 @@ mod tests {
             .await
             .expect("body");
         assert_eq!(&body[..], br#""/api/tandem_test_context app""#);
+    }
+
+    /// What a function reads through the cache belongs to the page the
+    /// call was made from (`x-tandem-page`): revalidating that page's path
+    /// reads it again, another page's does not.
+    #[tokio::test]
+    async fn a_calls_reads_belong_to_the_page_it_was_made_from() {
+        let app = app();
+        let from_shelf = |path: &str, body: &'static str| {
+            let mut request = post_with(path, "application/x-www-form-urlencoded", body);
+            request
+                .headers_mut()
+                .insert(PAGE_HEADER, HeaderValue::from_static("/shelf"));
+            request
+        };
+        let answer = |request: Request| {
+            let app = app.clone();
+            async move {
+                let response = app.oneshot(request).await.expect("call");
+                let status = response.status();
+                let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                    .await
+                    .expect("body");
+                assert_eq!(status, StatusCode::OK, "{body:?}");
+                String::from_utf8_lossy(&body).into_owned()
+            }
+        };
+        let read = || answer(from_shelf("/api/tandem_test_page_read", ""));
+        let first: usize = read().await.parse().expect("a count");
+        assert_eq!(read().await, first.to_string(), "cached");
+        answer(from_shelf(
+            "/api/tandem_test_revalidate",
+            "path=%2Felsewhere",
+        ))
+        .await;
+        assert_eq!(read().await, first.to_string(), "another page's path");
+        answer(from_shelf("/api/tandem_test_revalidate", "path=%2Fshelf")).await;
+        assert_eq!(read().await, (first + 1).to_string(), "its page's path");
     }
 
     /// The client knows an envelope by its `200` (see `wire::envelope`):

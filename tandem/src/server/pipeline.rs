@@ -23,7 +23,7 @@
 //! left.
 
 use super::bind::BindKey;
-use super::cache::{Cache, PagePath};
+use super::cache::Cache;
 use super::call::CallScope;
 use super::cookies::cookie_header;
 use super::guard::{LocalAddr, PeerAddr};
@@ -205,8 +205,8 @@ fn forward(
             forwarded.append(name, value.clone());
         }
     }
-    if let Ok(cookies) = HeaderValue::from_str(cookies) {
-        if !cookies.is_empty() {
+    if !cookies.is_empty() {
+        if let Ok(cookies) = HeaderValue::from_str(cookies) {
             forwarded.insert(header::COOKIE, cookies);
         }
     }
@@ -321,18 +321,16 @@ fn check_codec(declared: &Declared, call: &Call<'_>) -> Result<(), Refusal> {
     let got = call
         .content_type
         .as_ref()
-        .map(|v| v.to_str().unwrap_or("(not text)").to_string())
-        .unwrap_or_default();
-    let essence = super::guard::essence(&got);
+        .map_or("", |v| v.to_str().unwrap_or("(not text)"));
     let empty = matches!(&call.body, CallBody::Bytes(b) if b.is_empty());
-    let matches = match essence.as_deref() {
-        Some(essence) => essence == expected,
+    let matches = match super::guard::media_type(got) {
+        Some(media) => media.eq_ignore_ascii_case(expected),
         // No body at all: nothing to misread.
         None => got.is_empty() && empty,
     };
     if !matches {
         return Err(UnsupportedContentType {
-            got,
+            got: got.to_string(),
             expected: expected.to_string(),
         }
         .into());
@@ -340,7 +338,7 @@ fn check_codec(declared: &Declared, call: &Call<'_>) -> Result<(), Refusal> {
     match &call.body {
         CallBody::Bytes(body) if declared.url_encoded() => check_url_encoded(body)?,
         // server_fn panics on a multipart body without a boundary.
-        _ if expected == "multipart/form-data" && multer::parse_boundary(got.as_str()).is_err() => {
+        _ if expected == "multipart/form-data" && multer::parse_boundary(got).is_err() => {
             return Err(MalformedBody {
                 reason: "a multipart body without a boundary in its content type".into(),
             }
@@ -393,10 +391,10 @@ impl Pipeline {
         Box::pin(self.call_inline(call))
     }
 
-    async fn call_inline(&self, call: Call<'_>) -> Result<Ran, Refusal> {
+    async fn call_inline(&self, mut call: Call<'_>) -> Result<Ran, Refusal> {
         let declared = Declared::find(call.function);
         let scope = CallScope::new(self.key.clone(), call.function);
-        let record = EffectsRecord::new(cookie_header(call.headers));
+        let record = EffectsRecord::new(cookie_header(call.headers)).on_page(call.page.take());
         let cookies = record.cookie_header();
         let request = |body: Body| {
             function_request(
@@ -451,13 +449,7 @@ impl Pipeline {
         };
         // Boxed where it is made: inline, this future (kilobytes) would be
         // copied each time it is wrapped and moved.
-        let run = Box::pin(self.run(
-            request(body),
-            record.clone(),
-            call.page,
-            scope.clone(),
-            direct,
-        ));
+        let run = Box::pin(self.run(request(body), record.clone(), scope.clone(), direct));
         let is_query = declared.is_some_and(|d| d.kind() == Kind::Query);
         let (answered, reads) = if is_query {
             let (answered, reads) = crate::wire::tracking_reads(run)
@@ -512,8 +504,8 @@ impl Pipeline {
         })
     }
 
-    /// Runs the server function `req` names, with `record`, the cache, the
-    /// page's path and the app's context provided, in `scope`: a function
+    /// Runs the server function `req` names, with `record` (which holds the
+    /// page's path), the cache and the app's context provided, in `scope`: a function
     /// declared to Tandem without server_fn middlewares (`direct`) is
     /// decoded and run by its declaration, its arguments decoded once
     /// (`Err`: they did not decode, and nothing ran); any other through
@@ -530,7 +522,6 @@ impl Pipeline {
         &self,
         req: Request,
         record: EffectsRecord,
-        page: Option<String>,
         scope: Arc<CallScope>,
         direct: Option<&'static Declared>,
     ) -> Result<Response, Refusal> {
@@ -551,7 +542,21 @@ impl Pipeline {
             }
         };
         let (parts, body) = req.into_parts();
-        let req = Request::from_parts(parts.clone(), body);
+        let req = match runner {
+            // A declaration decodes from the target, the headers and the
+            // body; the extensions stay with the parts in the context
+            // (cloning them is a map and a box for each value).
+            Runner::Declared(_) => {
+                let mut req = Request::new(body);
+                *req.method_mut() = parts.method.clone();
+                *req.uri_mut() = parts.uri.clone();
+                *req.version_mut() = parts.version;
+                *req.headers_mut() = parts.headers.clone();
+                req
+            }
+            // server_fn's middlewares see the whole request.
+            Runner::Service(_) => Request::from_parts(parts.clone(), body),
+        };
         let options = leptos_axum::ResponseOptions::default();
         let owner = Owner::new();
         let call = owner.with(|| {
@@ -560,10 +565,8 @@ impl Pipeline {
             (self.context)();
             provide_context(self.cache.clone());
             provide_context(self.key.clone());
+            // The page the call was made from is in the record.
             provide_context(record);
-            if let Some(page) = page {
-                provide_context(PagePath(page));
-            }
             ScopedFuture::new(async move {
                 match runner {
                     Runner::Declared(declared) => {

@@ -272,11 +272,6 @@ impl Cache {
     }
 }
 
-/// The path of the page this request renders or refreshes, for the
-/// implicit path tag. Provided by Tandem's server.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct PagePath(pub(crate) String);
-
 /// Reads through the request's cache: returns the value cached under `key`
 /// or runs `fetch` and caches its `Ok` value under `tags` (and the page's
 /// path) for [`DEFAULT_LIFETIME`]. Outside a Tandem request it just fetches.
@@ -321,8 +316,8 @@ where
     let Some(cache) = use_context::<Cache>() else {
         return fetch().await;
     };
-    let path = use_context::<PagePath>()
-        .map(|p| p.0)
+    let path = use_context::<super::EffectsRecord>()
+        .and_then(|record| record.page())
         .or_else(|| use_context::<http::request::Parts>().map(|p| p.uri.path().to_string()));
     cache
         .read(key, tags, path.as_deref(), Some(lifetime), fetch)
