@@ -931,7 +931,7 @@ mod tests {
     /// A read through the cache: how many times it ran.
     #[tandem::server(endpoint = "tandem_test_page_read")]
     pub(crate) async fn tandem_test_page_read() -> Result<usize, ServerFnError> {
-        crate::server::cache("tandem_test_page_read", &[], || async {
+        crate::cache("tandem_test_page_read", &[], || async {
             Ok::<_, ServerFnError>(PAGE_READS.fetch_add(1, Ordering::SeqCst) + 1)
         })
         .await
@@ -939,7 +939,7 @@ mod tests {
 
     #[tandem::server(endpoint = "tandem_test_revalidate")]
     pub(crate) async fn tandem_test_revalidate(path: String) -> Result<(), ServerFnError> {
-        crate::server::revalidate_path(path);
+        crate::revalidate_path(path);
         Ok(())
     }
 

@@ -391,10 +391,10 @@ impl Pipeline {
         Box::pin(self.call_inline(call))
     }
 
-    async fn call_inline(&self, mut call: Call<'_>) -> Result<Ran, Refusal> {
+    async fn call_inline(&self, call: Call<'_>) -> Result<Ran, Refusal> {
         let declared = Declared::find(call.function);
         let scope = CallScope::new(self.key.clone(), call.function);
-        let record = EffectsRecord::new(cookie_header(call.headers)).on_page(call.page.take());
+        let record = EffectsRecord::new(cookie_header(call.headers));
         let cookies = record.cookie_header();
         let request = |body: Body| {
             function_request(
@@ -449,7 +449,13 @@ impl Pipeline {
         };
         // Boxed where it is made: inline, this future (kilobytes) would be
         // copied each time it is wrapped and moved.
-        let run = Box::pin(self.run(request(body), record.clone(), scope.clone(), direct));
+        let run = Box::pin(self.run(
+            request(body),
+            record.clone(),
+            call.page,
+            scope.clone(),
+            direct,
+        ));
         let is_query = declared.is_some_and(|d| d.kind() == Kind::Query);
         let (answered, reads) = if is_query {
             let (answered, reads) = crate::wire::tracking_reads(run)
@@ -504,9 +510,9 @@ impl Pipeline {
         })
     }
 
-    /// Runs the server function `req` names, with `record` (which holds the
-    /// page's path), the cache and the app's context provided, in `scope`: a function
-    /// declared to Tandem without server_fn middlewares (`direct`) is
+    /// Runs the server function `req` names, with `record`, the cache (which
+    /// holds the page's path) and the app's context provided, in `scope`: a
+    /// function declared to Tandem without server_fn middlewares (`direct`) is
     /// decoded and run by its declaration, its arguments decoded once
     /// (`Err`: they did not decode, and nothing ran); any other through
     /// server_fn's service.
@@ -522,6 +528,7 @@ impl Pipeline {
         &self,
         req: Request,
         record: EffectsRecord,
+        page: Option<String>,
         scope: Arc<CallScope>,
         direct: Option<&'static Declared>,
     ) -> Result<Response, Refusal> {
@@ -563,9 +570,8 @@ impl Pipeline {
             provide_context(parts);
             provide_context(options.clone());
             (self.context)();
-            provide_context(self.cache.clone());
+            provide_context(self.cache.on_page(page));
             provide_context(self.key.clone());
-            // The page the call was made from is in the record.
             provide_context(record);
             ScopedFuture::new(async move {
                 match runner {

@@ -52,10 +52,6 @@ struct Recorded {
     request_cookies: BTreeMap<String, String>,
     /// Changes, in order: `Some(value)` set, `None` deleted.
     cookie_changes: BTreeMap<String, Option<CookieOptions>>,
-    /// The page the request was made from, when it said (the cache keeps
-    /// what a function reads by it). Kept here rather than in a context
-    /// of its own: each context is a box and an entry in the call's owner.
-    page: Option<String>,
 }
 
 impl EffectsRecord {
@@ -69,17 +65,6 @@ impl EffectsRecord {
         let record = Self::default();
         record.lock().request_cookies = parse_cookie_header(cookie_header);
         record
-    }
-
-    /// The same record, for a request made from the page at `page`.
-    pub(crate) fn on_page(self, page: Option<String>) -> Self {
-        self.lock().page = page;
-        self
-    }
-
-    /// The page the request was made from, when it said.
-    pub(crate) fn page(&self) -> Option<String> {
-        self.lock().page.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, Recorded> {

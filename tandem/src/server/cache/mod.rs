@@ -57,6 +57,11 @@ pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(60 * 60);
 pub struct Cache {
     store: Arc<dyn CacheStore>,
     refreshing: Arc<Mutex<HashSet<String>>>,
+    /// In a server function's context: the page the call was made from,
+    /// which what it reads is kept under (the implicit path tag). Carried
+    /// by the cache rather than a context of its own: each context is a
+    /// box and an entry in the call's owner.
+    page: Option<Arc<str>>,
 }
 
 impl Default for Cache {
@@ -75,6 +80,15 @@ impl Cache {
         Self {
             store: Arc::new(store),
             refreshing: Arc::default(),
+            page: None,
+        }
+    }
+
+    /// The same cache, for a call made from the page at `page`.
+    pub(crate) fn on_page(&self, page: Option<String>) -> Self {
+        Self {
+            page: page.map(Arc::from),
+            ..self.clone()
         }
     }
 
@@ -316,8 +330,11 @@ where
     let Some(cache) = use_context::<Cache>() else {
         return fetch().await;
     };
-    let path = use_context::<super::EffectsRecord>()
-        .and_then(|record| record.page())
+    // The page a call was made from, else the page being rendered.
+    let path = cache
+        .page
+        .as_deref()
+        .map(str::to_string)
         .or_else(|| use_context::<http::request::Parts>().map(|p| p.uri.path().to_string()));
     cache
         .read(key, tags, path.as_deref(), Some(lifetime), fetch)
