@@ -88,7 +88,7 @@ async fn run() -> Result<(), StartError> {
         // gzip only, as Next.js compresses its answers: tower-http's body
         // type holds a brotli encoder's whole state inline (kilobytes), so
         // with `compression-br` every answer, compressed or not, was boxed
-        // and copied at that size (~5 k instructions of an `increment_like`
+        // and copied at that size (~6 k instructions of an `increment_like`
         // call, callgrind). The static bundle keeps its precompressed `.br`
         // files (`bundle` below).
         .layer(CompressionLayer::new());

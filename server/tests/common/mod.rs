@@ -182,6 +182,18 @@ impl Server {
         self.request("POST", path, &all, body.as_bytes())
     }
 
+    /// Creates a post titled `title` (content `x`) through
+    /// `create_post_with_state`, as a script would: its `200` answer.
+    pub(crate) fn create_post(&self, title: &str) -> Reply {
+        let r = self.post_form(
+            "/api/create_post_with_state",
+            &[],
+            &format!("prev=%22%22&title={title}&content=x"),
+        );
+        assert_eq!(r.status, 200, "create_post_with_state: {}", r.body);
+        r
+    }
+
     /// The stored likes.
     pub(crate) fn likes(&self) -> i64 {
         let r = self.post_form("/api/get_likes", &[], "");
