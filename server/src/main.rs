@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use shared::store::Store;
 use tandem::TandemServer;
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 
@@ -60,9 +61,6 @@ async fn run() -> Result<(), StartError> {
         move || provide_context(store.clone())
     };
 
-    // Tandem in front of the app: server function calls (with effects,
-    // cookies, the cache and the envelope) and forms posted without
-    // JavaScript. Pages render with the same context, cache included.
     let tandem = TandemServer::try_new(context)?;
     let routes = generate_route_list(App);
     let pages = Router::new()
@@ -73,16 +71,15 @@ async fn run() -> Result<(), StartError> {
         .nest_service(&format!("/{}", options.site_pkg_dir), bundle(&options))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options.clone());
-    let app = Router::new()
+    let routes = Router::new()
         .route(
             "/avatars/{name}",
             axum::routing::get(avatar).with_state(store.clone()),
         )
-        .fallback_service(pages)
-        .layer(axum::middleware::from_fn_with_state(
-            tandem,
-            TandemServer::middleware,
-        ))
+        .fallback_service(pages);
+    let app = ServiceBuilder::new()
+        // One body type for the answers (the compression layer's, boxed).
+        .map_response(axum::response::IntoResponse::into_response)
         // Pages and server function answers, compressed when they are worth
         // it (tower-http skips tiny bodies and already encoded ones). With
         // gzip only, as Next.js compresses its answers: tower-http's body
@@ -91,7 +88,13 @@ async fn run() -> Result<(), StartError> {
         // and copied at that size (~6 k instructions of an `increment_like`
         // call, callgrind). The static bundle keeps its precompressed `.br`
         // files (`bundle` below).
-        .layer(CompressionLayer::new());
+        .layer(CompressionLayer::new())
+        // Tandem in front of the whole app, before its router: server
+        // function calls (with effects, cookies, the cache and the
+        // envelope) and forms posted without JavaScript. Pages render with
+        // the same context, cache included.
+        .layer(tandem.layer())
+        .service(routes);
 
     let addr = options.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)

@@ -58,7 +58,7 @@
 //! ```
 //!
 //! Put [`Runtime`] once inside your `<Router>`, put
-//! [`TandemServer::middleware`] in front of your axum app and serve it with
+//! [`TandemServer::layer`] in front of your axum app and serve it with
 //! [`serve()`] (see [`server`]).
 //!
 //! ## Declaring functions

@@ -7,21 +7,23 @@
 
 use crate::server::bind::BindKey;
 use crate::wire::{DecodeFailure, Decoding};
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
 /// The decoding scope of one call.
 pub(crate) struct CallScope {
     key: BindKey,
-    function: String,
+    function: Cow<'static, str>,
     failure: Mutex<Option<DecodeFailure>>,
 }
 
 impl CallScope {
-    /// The scope for a call of the function at `function`.
-    pub(crate) fn new(key: BindKey, function: &str) -> Arc<Self> {
+    /// The scope for a call of the function at `function` (a declared
+    /// function's path is `'static`: no copy).
+    pub(crate) fn new(key: BindKey, function: impl Into<Cow<'static, str>>) -> Arc<Self> {
         Arc::new(Self {
             key,
-            function: function.to_string(),
+            function: function.into(),
             failure: Mutex::new(None),
         })
     }

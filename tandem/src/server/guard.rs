@@ -65,16 +65,29 @@ const CODEC_CONTENT_TYPES: &[&str] = &[
     "text/plain",
 ];
 
-/// The address a connection came in on, put in each request's extensions
-/// by [`serve`](crate::server::serve()): the guard allows it as a host.
+/// The addresses of the connection a request came on, put in each
+/// request's extensions by [`serve`](crate::server::serve()) (one
+/// extension: each one a request carries is a box of its own).
+///
+/// ```
+/// use tandem::server::guard::ConnectionAddrs;
+/// let addrs = ConnectionAddrs {
+///     local: Some(([127, 0, 0, 1], 3000).into()),
+///     peer: ([127, 0, 0, 1], 51000).into(),
+/// };
+/// let mut request = http::Request::new(());
+/// request.extensions_mut().insert(addrs);
+/// assert_eq!(request.extensions().get::<ConnectionAddrs>(), Some(&addrs));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LocalAddr(pub SocketAddr);
-
-/// The address a connection came from (the client, or the proxy in front),
-/// put in each request's extensions by [`serve`](crate::server::serve()):
-/// what [`RateLimit`](crate::server::limit::RateLimit)s count by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PeerAddr(pub SocketAddr);
+pub struct ConnectionAddrs {
+    /// The address the connection came in on: the guard allows it as a
+    /// host.
+    pub local: Option<SocketAddr>,
+    /// The address it came from (the client, or the proxy in front): what
+    /// [`RateLimit`](crate::server::limit::RateLimit)s count by.
+    pub peer: SocketAddr,
+}
 
 /// The settings of the checks (see the [module docs](self)).
 ///

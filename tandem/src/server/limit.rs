@@ -36,7 +36,7 @@
 //! }
 //! ```
 
-use super::guard::PeerAddr;
+use super::guard::ConnectionAddrs;
 use super::record::{deny, Denied};
 use http::StatusCode;
 use std::collections::{HashMap, VecDeque};
@@ -117,7 +117,7 @@ impl RateLimit {
 /// `"unknown"`.
 pub fn client_key() -> String {
     leptos::prelude::use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<PeerAddr>().copied())
-        .map(|peer| peer.0.ip().to_string())
+        .and_then(|parts| parts.extensions.get::<ConnectionAddrs>().copied())
+        .map(|addrs| addrs.peer.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
 }

@@ -1,7 +1,8 @@
 //! The server side: Tandem in front of your axum app.
 //!
-//! [`TandemServer::middleware`] sits in front of the whole app. For every
-//! request it first checks the target and the host ([`guard`]); then
+//! [`TandemServer::layer`] sits in front of the whole app, before its
+//! router ([`TandemServer::middleware`] is the same as an axum middleware).
+//! For every request it first checks the target and the host ([`guard`]); then
 //!
 //! - a call of a server function goes through the [pipeline](self#the-pipeline)
 //!   and is answered with an [`Envelope`](crate::wire::Envelope) for
@@ -44,9 +45,7 @@
 //!     })
 //!     .with_state(options.clone());
 //! // Tandem sits in front of the whole app.
-//! let app: Router = Router::new()
-//!     .fallback_service(pages)
-//!     .layer(axum::middleware::from_fn_with_state(tandem, tandem::TandemServer::middleware));
+//! let app = tower::Layer::layer(&tandem.layer(), pages);
 //! let listener = tokio::net::TcpListener::bind(options.site_addr).await?;
 //! tandem::serve(listener, app).await
 //! # }
@@ -58,6 +57,7 @@ mod call;
 pub mod cookies;
 pub mod guard;
 pub mod headers;
+pub mod layer;
 pub mod limit;
 pub mod multipart;
 mod pipeline;
@@ -71,6 +71,7 @@ pub use cache::{cache, Cache, CacheConfigError};
 pub use cookies::CookieOptions;
 pub use guard::Guard;
 pub use headers::SecurityHeaders;
+pub use layer::{Tandem, TandemLayer};
 pub use record::{
     cookies, deny, invalid, redirect, refresh, revalidate_layout, revalidate_path, revalidate_tag,
     update_tag, Cookies, Denied, EffectsRecord, Invalid, Redirect,
@@ -92,6 +93,7 @@ use bytes::Bytes;
 use cookies::cookie_header;
 use futures::{FutureExt, StreamExt};
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use layer::App;
 use leptos::nonce::Nonce;
 use pipeline::{page_request, read_body, unexpected, Call, CallBody, Connection, Pipeline, Ran};
 use refusal::{BadQueries, BodyTooLarge, MethodNotAllowed, UnknownFunction};
@@ -244,8 +246,26 @@ impl TandemServer {
         self.pipeline.page_context()
     }
 
-    /// The middleware to put in front of the whole app (see the
-    /// [module docs](self)).
+    /// Tandem as a tower layer, to put around the whole app (see the
+    /// [module docs](self)): a call skips the app's router.
+    ///
+    /// ```no_run
+    /// use tower::Layer;
+    /// # async fn run() -> std::io::Result<()> {
+    /// # let pages: axum::Router = axum::Router::new();
+    /// let app = tandem::TandemServer::new(|| {}).layer().layer(pages);
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// tandem::serve(listener, app).await
+    /// # }
+    /// ```
+    pub fn layer(&self) -> TandemLayer {
+        TandemLayer::new(self.clone())
+    }
+
+    /// Tandem as an axum middleware (`from_fn_with_state`), for an app that
+    /// puts it among its own middlewares. [`layer`](Self::layer) does the
+    /// same with less work per call: a middleware inside a router runs after
+    /// the router has matched the request and boxed its route.
     ///
     /// ```no_run
     /// # let pages: axum::Router = axum::Router::new();
@@ -261,34 +281,48 @@ impl TandemServer {
         req: Request,
         next: Next,
     ) -> Response {
+        server.handle(req, move || App::new(next)).await
+    }
+
+    /// One request, answered by Tandem or passed to the app `app` makes.
+    pub(crate) async fn handle(&self, req: Request, app: impl FnOnce() -> App) -> Response {
         let local = Connection::of(req.extensions()).local();
-        if let Err(refusal) = server.guard.check_target(req.uri(), req.headers(), local) {
+        if let Err(refusal) = self.guard.check_target(req.uri(), req.headers(), local) {
             return refusal.into_response();
         }
-        let path = req.uri().path().to_string();
         // Each branch's future is boxed: a page render's future is tens of
         // kilobytes, and inline it would make every call's future as large
         // (copied whole each time it moves: a fifth of a call's CPU time,
         // measured with callgrind).
-        let mut response = if let Some(method) = server.functions.get(path.as_str()).cloned() {
-            Box::pin(server.answer_call(req, method, next)).await
-        } else if path.starts_with(SERVER_FN_PREFIX) {
+        let function = self.functions.get_key_value(req.uri().path());
+        if let Some((&function, method)) = function {
+            let mut response = Box::pin(self.answer_call(req, function, method.clone(), app)).await;
+            self.headers.apply_nosniff(response.headers_mut());
+            return response;
+        }
+        let path = req.uri().path().to_string();
+        let mut response = if path.starts_with(SERVER_FN_PREFIX) {
             UnknownFunction { path }.into_response()
         } else if is_form_post(&req) {
-            rendered(&path, Box::pin(server.answer_form(req, next))).await
+            rendered(&path, Box::pin(self.answer_form(req, app()))).await
         } else {
-            rendered(&path, Box::pin(server.answer_page(req, next))).await
+            rendered(&path, Box::pin(self.answer_page(req, app()))).await
         };
-        server.headers.apply_nosniff(response.headers_mut());
+        self.headers.apply_nosniff(response.headers_mut());
         response
     }
 
-    /// A call of the server function at the request's path.
-    async fn answer_call(&self, req: Request, method: Method, next: Next) -> Response {
-        let path = req.uri().path().to_string();
+    /// A call of the server function at `path`, the request's path.
+    async fn answer_call(
+        &self,
+        req: Request,
+        path: &'static str,
+        method: Method,
+        app: impl FnOnce() -> App,
+    ) -> Response {
         if req.method() != method {
             return MethodNotAllowed {
-                path,
+                path: path.to_string(),
                 allowed: method,
             }
             .into_response();
@@ -296,16 +330,16 @@ impl TandemServer {
         if let Err(refusal) = self
             .guard
             .check_origin(req.headers())
-            .and_then(|_| self.guard.check_body_headers(&path, req.headers()))
+            .and_then(|_| self.guard.check_body_headers(path, req.headers()))
         {
             return refusal.into_response();
         }
         let (parts, body) = req.into_parts();
-        let limit = self.guard.limit_for(&path);
+        let limit = self.guard.limit_for(path);
         let timeout = self.guard.body_timeout_value();
         // A form with files streams to the function; any other body is read
         // whole first.
-        let streamed = Declared::find(&path).is_some_and(Declared::multipart);
+        let streamed = Declared::find(path).is_some_and(Declared::multipart);
         let body = if streamed {
             CallBody::Stream {
                 body,
@@ -322,14 +356,14 @@ impl TandemServer {
             Ok(m) => m,
             Err(refusal) => return refusal.into_response(),
         };
-        let page = parts
+        let page: Option<Arc<str>> = parts
             .headers
             .get(&PAGE)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+            .map(Arc::from);
         let conn = Connection::of(&parts.extensions);
         let call = Call {
-            function: &path,
+            function: path,
             method,
             uri: parts.uri.clone(),
             headers: &parts.headers,
@@ -341,11 +375,11 @@ impl TandemServer {
         let speaks_envelope = parts.headers.contains_key(&TANDEM);
         let ran = match caught(self.pipeline.call(call)).await {
             Ok(Ok(ran)) => ran,
-            Ok(Err(refusal)) => return refused(&path, refusal),
+            Ok(Err(refusal)) => return refused(path, refusal),
             Err(panic) => {
                 // A panic is an unexpected failure like any other: logged
                 // with an id, its message kept from the caller.
-                let failure = unexpected(&path, &format!("panicked: {panic}"));
+                let failure = unexpected(path, &format!("panicked: {panic}"));
                 let mut headers = HeaderMap::new();
                 if let Some(content_type) = failure.content_type {
                     headers.insert(header::CONTENT_TYPE, content_type);
@@ -374,7 +408,7 @@ impl TandemServer {
         if speaks_envelope {
             let stays = match (&effects.redirect, &page) {
                 (None, _) => true,
-                (Some(to), Some(page)) => path_of(to) == page,
+                (Some(to), Some(page)) => path_of(to) == &**page,
                 (Some(_), None) => false,
             };
             let queries = match &effects.redirect {
@@ -391,7 +425,7 @@ impl TandemServer {
                 // Another page of the app: the data it mounts, found by
                 // rendering it.
                 Some(to) => {
-                    Box::pin(self.queries_of(to, &parts.headers, conn, &record, next)).await
+                    Box::pin(self.queries_of(to, &parts.headers, conn, &record, app())).await
                 }
                 None => Vec::new(),
             };
@@ -432,7 +466,7 @@ impl TandemServer {
     /// URL with the result, and the function's status. A form with files
     /// (`multipart/form-data`) streams to its function: the function it
     /// names is found in the body's first part.
-    async fn answer_form(&self, req: Request, next: Next) -> Response {
+    async fn answer_form(&self, req: Request, next: App) -> Response {
         if let Err(refusal) = self.guard.check_origin(req.headers()) {
             return refusal.into_response();
         }
@@ -481,7 +515,7 @@ impl TandemServer {
             headers: &parts.headers,
             content_type,
             body,
-            page: Some(parts.uri.path().to_string()),
+            page: Some(Arc::from(parts.uri.path())),
             conn,
         };
         let submitted = match caught(self.pipeline.call(call)).await {
@@ -647,7 +681,7 @@ impl TandemServer {
         headers: &HeaderMap,
         conn: Connection,
         record: &EffectsRecord,
-        next: Next,
+        next: App,
     ) -> Vec<FreshQuery> {
         let own_path = to.starts_with('/') && !to.starts_with("//");
         let Some(uri) = own_path.then(|| to.parse::<http::Uri>().ok()).flatten() else {
@@ -664,7 +698,7 @@ impl TandemServer {
 
     /// Any other request: the app answers; a page gets a fresh nonce, the
     /// security headers, and, at its end, what its queries read.
-    async fn answer_page(&self, mut req: Request, next: Next) -> Response {
+    async fn answer_page(&self, mut req: Request, next: App) -> Response {
         let nonce = self.headers.wants_nonce().then(Nonce::new);
         if let Some(nonce) = &nonce {
             req.extensions_mut().insert(nonce.clone());

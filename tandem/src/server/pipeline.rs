@@ -26,7 +26,7 @@ use super::bind::BindKey;
 use super::cache::Cache;
 use super::call::CallScope;
 use super::cookies::cookie_header;
-use super::guard::{LocalAddr, PeerAddr};
+use super::guard::ConnectionAddrs;
 use super::record::EffectsRecord;
 use super::refusal::{BodyTimeout, BodyTooLarge, MalformedBody, Refusal, UnsupportedContentType};
 use super::registry::Declared;
@@ -65,31 +65,22 @@ pub(crate) enum CallBody {
 /// The addresses of the connection a request came on, kept on the requests
 /// Tandem makes for it (the host check, rate limits).
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Connection {
-    local: Option<LocalAddr>,
-    peer: Option<PeerAddr>,
-}
+pub(crate) struct Connection(Option<ConnectionAddrs>);
 
 impl Connection {
     /// The addresses a request carries.
     pub(crate) fn of(extensions: &http::Extensions) -> Self {
-        Self {
-            local: extensions.get::<LocalAddr>().copied(),
-            peer: extensions.get::<PeerAddr>().copied(),
-        }
+        Self(extensions.get::<ConnectionAddrs>().copied())
     }
 
     /// The address the connection came in on.
     pub(crate) fn local(&self) -> Option<std::net::SocketAddr> {
-        self.local.map(|l| l.0)
+        self.0.and_then(|addrs| addrs.local)
     }
 
     fn apply(&self, request: &mut Request) {
-        if let Some(local) = self.local {
-            request.extensions_mut().insert(local);
-        }
-        if let Some(peer) = self.peer {
-            request.extensions_mut().insert(peer);
+        if let Some(addrs) = self.0 {
+            request.extensions_mut().insert(addrs);
         }
     }
 }
@@ -110,7 +101,7 @@ pub(crate) struct Call<'a> {
     /// The body.
     pub body: CallBody,
     /// The page the call was made from.
-    pub page: Option<String>,
+    pub page: Option<Arc<str>>,
     /// The connection it came on.
     pub conn: Connection,
 }
@@ -393,7 +384,11 @@ impl Pipeline {
 
     async fn call_inline(&self, call: Call<'_>) -> Result<Ran, Refusal> {
         let declared = Declared::find(call.function);
-        let scope = CallScope::new(self.key.clone(), call.function);
+        let function: std::borrow::Cow<'static, str> = match declared {
+            Some(declared) => declared.path().into(),
+            None => call.function.to_string().into(),
+        };
+        let scope = CallScope::new(self.key.clone(), function);
         let record = EffectsRecord::new(cookie_header(call.headers));
         let cookies = record.cookie_header();
         let request = |body: Body| {
@@ -528,7 +523,7 @@ impl Pipeline {
         &self,
         req: Request,
         record: EffectsRecord,
-        page: Option<String>,
+        page: Option<Arc<str>>,
         scope: Arc<CallScope>,
         direct: Option<&'static Declared>,
     ) -> Result<Response, Refusal> {
@@ -606,7 +601,7 @@ impl Pipeline {
         headers: &HeaderMap,
         conn: Connection,
         record: &EffectsRecord,
-        page: Option<String>,
+        page: Option<Arc<str>>,
     ) -> Vec<FreshQuery> {
         let cookies = record.cookie_header();
         let form = HeaderValue::from_static("application/x-www-form-urlencoded");

@@ -19,8 +19,10 @@
 //! # }
 //! ```
 
-use super::guard::{LocalAddr, PeerAddr};
+use super::guard::ConnectionAddrs;
 use axum::extract::Request;
+use axum::response::Response;
+#[cfg(test)]
 use axum::Router;
 use futures::future::BoxFuture;
 use hyper::body::Incoming;
@@ -28,10 +30,11 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
 use std::future::{Future, IntoFuture};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
 /// Default time a client has to send a whole request head: 10 s.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,7 +50,11 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// tandem::serve(listener, app).await
 /// # }
 /// ```
-pub fn serve(listener: TcpListener, app: Router) -> Serve {
+pub fn serve<S>(listener: TcpListener, app: S) -> Serve<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     Serve {
         listener,
         app,
@@ -62,14 +69,18 @@ pub fn serve(listener: TcpListener, app: Router) -> Serve {
 
 /// A server being set up; `.await` it to run (see [`serve`]).
 #[must_use = "a server runs only when awaited"]
-pub struct Serve {
+pub struct Serve<S = axum::Router> {
     listener: TcpListener,
-    app: Router,
+    app: S,
     header_read_timeout: Duration,
     shutdown: Option<BoxFuture<'static, ()>>,
 }
 
-impl Serve {
+impl<S> Serve<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     /// How long a client may take to send a request head (the default
     /// comes from `TANDEM_HEADER_TIMEOUT`, in seconds, else 10 s).
     ///
@@ -127,14 +138,13 @@ impl Serve {
             };
             // Without TCP_NODELAY, Nagle's algorithm delays small writes.
             let _ = stream.set_nodelay(true);
-            let local = stream.local_addr().ok().map(LocalAddr);
-            let peer = PeerAddr(peer);
+            let addrs = ConnectionAddrs {
+                local: stream.local_addr().ok(),
+                peer,
+            };
             let service = app.clone().map_request(move |request: Request<Incoming>| {
                 let mut request = request.map(axum::body::Body::new);
-                if let Some(local) = local {
-                    request.extensions_mut().insert(local);
-                }
-                request.extensions_mut().insert(peer);
+                request.extensions_mut().insert(addrs);
                 request
             });
             let mut builder = Builder::new(TokioExecutor::new());
@@ -164,7 +174,11 @@ impl Serve {
     }
 }
 
-impl IntoFuture for Serve {
+impl<S> IntoFuture for Serve<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     type Output = std::io::Result<()>;
     type IntoFuture = BoxFuture<'static, std::io::Result<()>>;
 
@@ -227,7 +241,8 @@ mod tests {
         let app = Router::new().route(
             "/",
             axum::routing::get(|request: Request| async move {
-                format!("{:?}", request.extensions().get::<LocalAddr>())
+                let addrs = request.extensions().get::<ConnectionAddrs>();
+                format!("{:?}", addrs.and_then(|a| a.local))
             }),
         );
         tokio::spawn(serve(listener, app).into_future());

@@ -85,9 +85,9 @@ impl Cache {
     }
 
     /// The same cache, for a call made from the page at `page`.
-    pub(crate) fn on_page(&self, page: Option<String>) -> Self {
+    pub(crate) fn on_page(&self, page: Option<Arc<str>>) -> Self {
         Self {
-            page: page.map(Arc::from),
+            page,
             ..self.clone()
         }
     }
