@@ -235,28 +235,36 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn requests_carry_their_connections_address() {
+    async fn requests_carry_their_connections_addresses() {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = Router::new().route(
             "/",
             axum::routing::get(|request: Request| async move {
-                let addrs = request.extensions().get::<ConnectionAddrs>();
-                format!("{:?}", addrs.and_then(|a| a.local))
+                match request.extensions().get::<ConnectionAddrs>() {
+                    Some(addrs) => format!("local {:?} peer {}", addrs.local, addrs.peer),
+                    None => "no addresses".into(),
+                }
             }),
         );
         tokio::spawn(serve(listener, app).into_future());
-        let text = tokio::task::spawn_blocking(move || {
+        let (text, client) = tokio::task::spawn_blocking(move || {
             let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+            let client = stream.local_addr().expect("client address");
             stream
                 .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 .expect("write");
             let mut text = String::new();
             let _ = stream.read_to_string(&mut text);
-            text
+            (text, client)
         })
         .await
         .expect("join");
-        assert!(text.contains(&addr.to_string()), "{text}");
+        // The address it came in on (the host check) and the client's
+        // (rate limits).
+        assert!(
+            text.contains(&format!("local Some({addr}) peer {client}")),
+            "{text}"
+        );
     }
 }
