@@ -416,11 +416,15 @@ impl TandemServer {
                 // the action touched.
                 _ if stays => {
                     let touched = pipeline::touched(&mounted, &effects, page.as_deref());
-                    Box::pin(
-                        self.pipeline
-                            .rerun(&touched, &parts.headers, conn, &record, page),
-                    )
-                    .await
+                    if touched.is_empty() {
+                        Vec::new()
+                    } else {
+                        Box::pin(
+                            self.pipeline
+                                .rerun(&touched, &parts.headers, conn, &record, page),
+                        )
+                        .await
+                    }
                 }
                 // Another page of the app: the data it mounts, found by
                 // rendering it.
