@@ -48,6 +48,10 @@ struct Load {
     p99_ms: f64,
     requests: u64,
     errors: u64,
+    /// The server's CPU time (user and system, its whole process tree) over
+    /// the run, per request: steadier than the throughput, which moves
+    /// with how the machine schedules server and wrk.
+    cpu_us_per_request: f64,
 }
 
 pub(crate) fn run() -> Result<()> {
@@ -367,17 +371,27 @@ fn load_in_rounds(systems: &mut [Loaded], cores: Cores) -> Result<Vec<Load>> {
         }
         wrk(&system.script, &system.url, WARMUP_S, cores)?;
     }
+    let tick_us = 1e6 / clock_ticks_per_second()?;
     for round in 1..=ROUNDS {
         for system in systems.iter_mut() {
-            let load = parse_wrk(&wrk(&system.script, &system.url, DURATION_S, cores)?)?;
+            let before = tree_cpu_ticks(system.server.pid);
+            let mut load = parse_wrk(&wrk(&system.script, &system.url, DURATION_S, cores)?)?;
+            let ticks = tree_cpu_ticks(system.server.pid).saturating_sub(before);
+            load.cpu_us_per_request = ticks as f64 * tick_us / load.requests.max(1) as f64;
             system.rss_loaded_kb = system.rss_loaded_kb.max(tree_rss_kb(system.server.pid));
             let on = match cores {
                 Cores::Both => "",
                 Cores::ServerOnCore0 => " (one core)",
             };
             println!(
-                "    round {round}, {}{on}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} not 200",
-                system.name, load.rps, load.p50_ms, load.p99_ms, load.errors
+                "    round {round}, {}{on}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} not 200, \
+                 {:.1} µs of server CPU per request",
+                system.name,
+                load.rps,
+                load.p50_ms,
+                load.p99_ms,
+                load.errors,
+                load.cpu_us_per_request
             );
             system.runs.push(load);
         }
@@ -507,8 +521,8 @@ fn send(base: &str, r: &Request) -> Result<(u16, String)> {
     Ok((status, body.chars().take(300).collect()))
 }
 
-/// The resident memory of `pid` and its descendants (Next starts workers).
-fn tree_rss_kb(pid: u32) -> u64 {
+/// `pid` and its descendants (Next starts workers).
+fn process_tree(pid: u32) -> Vec<u32> {
     let mut parents: Vec<(u32, u32)> = Vec::new();
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for e in entries.flatten() {
@@ -516,12 +530,8 @@ fn tree_rss_kb(pid: u32) -> u64 {
                 continue;
             };
             if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) {
-                // The fields after the command's closing parenthesis.
-                if let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) {
-                    if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|s| s.parse().ok())
-                    {
-                        parents.push((p, ppid));
-                    }
+                if let Some(ppid) = stat_field(&stat, 4) {
+                    parents.push((p, ppid as u32));
                 }
             }
         }
@@ -538,7 +548,21 @@ fn tree_rss_kb(pid: u32) -> u64 {
         );
         i += 1;
     }
-    tree.iter()
+    tree
+}
+
+/// Field `n` (numbered from 1, as in `proc(5)`) of a `/proc/PID/stat` line,
+/// when it is a number. Fields from 3 on are counted after the command's
+/// closing parenthesis (the command may hold spaces and parentheses).
+fn stat_field(stat: &str, n: usize) -> Option<u64> {
+    let rest = stat.rsplit_once(')')?.1;
+    rest.split_whitespace().nth(n.checked_sub(3)?)?.parse().ok()
+}
+
+/// The resident memory of `pid` and its descendants.
+fn tree_rss_kb(pid: u32) -> u64 {
+    process_tree(pid)
+        .iter()
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
         .filter_map(|s| {
             s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
@@ -548,6 +572,26 @@ fn tree_rss_kb(pid: u32) -> u64 {
             })
         })
         .sum()
+}
+
+/// The CPU time `pid` and its descendants have used, user and system
+/// (`utime` + `stime`, fields 14 and 15), in clock ticks.
+fn tree_cpu_ticks(pid: u32) -> u64 {
+    process_tree(pid)
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
+        .map(|stat| stat_field(&stat, 14).unwrap_or(0) + stat_field(&stat, 15).unwrap_or(0))
+        .sum()
+}
+
+/// The kernel's clock ticks per second (`getconf CLK_TCK`).
+fn clock_ticks_per_second() -> Result<f64> {
+    cmd("getconf")
+        .arg("CLK_TCK")
+        .stdout_if_ok()
+        .and_then(|out| out.trim().parse::<f64>().ok())
+        .filter(|ticks| *ticks > 0.0)
+        .ok_or_else(|| Error("`getconf CLK_TCK` did not give the clock's ticks per second".into()))
 }
 
 /// The Next.js anchor, copied under `target/bench` and built there.
@@ -754,6 +798,7 @@ impl Report {
             json!({
                 "rps": l.rps, "p50_ms": l.p50_ms, "p99_ms": l.p99_ms,
                 "requests": l.requests, "errors": l.errors,
+                "cpu_us_per_request": l.cpu_us_per_request,
                 "cold_start_ms": l.cold_start_ms,
                 "rss_idle_kb": l.rss_idle_kb, "rss_loaded_kb": l.rss_loaded_kb,
             })
@@ -814,6 +859,22 @@ impl Report {
                 format!("{:.0} req/s", t1.rps),
                 dash(),
                 dash(),
+            ],
+        );
+        row(
+            &mut s,
+            "server CPU per request (user + system), two cores / one core",
+            [
+                format!(
+                    "{:.1} / {:.1} µs",
+                    r.cpu_us_per_request, r1.cpu_us_per_request
+                ),
+                format!(
+                    "{:.1} / {:.1} µs",
+                    t.cpu_us_per_request, t1.cpu_us_per_request
+                ),
+                dash(),
+                format!("{:.1} µs", n.cpu_us_per_request),
             ],
         );
         row(
@@ -1172,6 +1233,20 @@ fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_proc_stat_fields_after_the_command() {
+        // A command with a space and a parenthesis in it, as `proc(5)`
+        // allows: pid 4242, ppid 17, utime 1500, stime 250.
+        let stat =
+            "4242 (tokio (rt) x) S 17 4242 4242 0 -1 4194560 2650 0 0 0 1500 250 0 0 20 0 6 0";
+        assert_eq!(stat_field(stat, 4), Some(17));
+        assert_eq!(stat_field(stat, 14), Some(1500));
+        assert_eq!(stat_field(stat, 15), Some(250));
+        assert_eq!(stat_field(stat, 3), None, "the state is not a number");
+        assert_eq!(stat_field(stat, 99), None);
+        assert_eq!(stat_field("no parenthesis", 4), None);
+    }
 
     #[test]
     fn reads_wrk_latency_report() {
