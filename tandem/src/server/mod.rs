@@ -54,6 +54,7 @@
 pub mod bind;
 pub mod cache;
 mod call;
+mod coarse_timer;
 pub mod cookies;
 pub mod guard;
 pub mod headers;

@@ -7,7 +7,10 @@
 //! allows.
 //!
 //! It stands where `axum::serve` would (axum 0.8's `serve` sets no timer,
-//! so its header timeout never fires).
+//! so its header timeout never fires). The timeout runs on a coarse clock
+//! of its own (it fires within a tenth of itself after it passes; see
+//! `coarse_timer.rs`): with tokio's timer, setting the deadline of each
+//! keep-alive request woke tokio's timer driver under load.
 //!
 //! ```no_run
 //! # async fn run(app: axum::Router) -> std::io::Result<()> {
@@ -19,6 +22,7 @@
 //! # }
 //! ```
 
+use super::coarse_timer::CoarseTimer;
 use super::guard::ConnectionAddrs;
 use axum::extract::Request;
 use axum::response::Response;
@@ -26,7 +30,7 @@ use axum::response::Response;
 use axum::Router;
 use futures::future::BoxFuture;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -121,6 +125,9 @@ where
         } = self;
         let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(std::future::pending()));
         let graceful = GracefulShutdown::new();
+        // Each keep-alive request sets a header deadline: on this timer it
+        // costs a lock, not a wake of tokio's timer driver.
+        let timer = CoarseTimer::new(CoarseTimer::tick_for(header_read_timeout));
         loop {
             let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -150,7 +157,7 @@ where
             let mut builder = Builder::new(TokioExecutor::new());
             builder
                 .http1()
-                .timer(TokioTimer::new())
+                .timer(timer.clone())
                 .header_read_timeout(header_read_timeout);
             let connection = builder
                 .serve_connection_with_upgrades(
