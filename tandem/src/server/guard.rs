@@ -850,6 +850,11 @@ mod tests {
     fn media_types_are_parsed_as_written() {
         for (value, media) in [
             ("application/json", Some("application/json")),
+            // A codec's type as written, in any case.
+            (
+                "Application/X-WWW-Form-URLEncoded",
+                Some("Application/X-WWW-Form-URLEncoded"),
+            ),
             (" Text/Plain ; charset=utf-8", Some("Text/Plain")),
             (
                 "multipart/form-data; boundary=\"a b\"",
@@ -864,6 +869,8 @@ mod tests {
             ("text/", None),
             ("/plain", None),
             ("textplain", None),
+            ("a/b/c", None),
+            ("a//b", None),
             ("téxt/plain", None),
             ("", None),
         ] {
